@@ -1,0 +1,30 @@
+# Two commands do all the setup on a fresh clone: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test migrate worker bench loadtest clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/alembic upgrade heads
+
+# API on http://127.0.0.1:8000 (gunicorn, 2 workers) + a Dramatiq worker, SQLite + embedded Redis
+# by default; DATABASE_URL / REDIS_URL point elsewhere.
+run: migrate
+	$(BIN)/python -m api.devserver
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,151 @@
+"""The Suishenban API: `create_app(config)` wires configuration, stores, blueprints and errors."""
+from __future__ import annotations
+
+import logging
+
+import redis as redis_lib
+from flask import Flask, g, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api.config import Config
+from api.errors import AppError, envelope, prefers_chinese
+
+log = logging.getLogger("ssb")
+
+# Blueprints outside api/resources/ (each module exposes `blp`, or `blueprints` for several).
+EXTRA_BLUEPRINT_MODULES = ["miniprogram_adapter.routes", "web.routes"]
+
+
+def blueprint_modules() -> list[str]:
+    """Every `api/resources/<area>/routes.py`, then the extra packages that exist."""
+    import importlib.util
+    import pkgutil
+
+    import api.resources as resources
+    found = sorted(f"api.resources.{m.name}.routes" for m in pkgutil.iter_modules(resources.__path__) if m.ispkg)
+    return found + [m for m in EXTRA_BLUEPRINT_MODULES if importlib.util.find_spec(m.split(".")[0])
+                    and importlib.util.find_spec(m)]
+
+
+def create_app(config: Config | None = None) -> Flask:
+    from api import embedded_redis
+    from api.adapters.population import registry_from_config
+    from api.adapters.sms import sms_from_config
+    from api.extensions import Api, db, init_limiter, init_redis
+    from api.jobs import init_broker
+    from api.keyring import KeyRingProvider, ensure_dev_key
+    from api.observability import configure_logging, init_request_tracking
+    from api.services.otp import OtpService
+
+    config = config or Config.from_env()
+    configure_logging(config.LOG_LEVEL)
+    if not config.REDIS_URL:
+        config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
+
+    app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app.config.update(config.flask_settings())
+    app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
+    if config.TRUST_PROXY_HOPS:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)
+    app.json.ensure_ascii = False
+
+    app.extensions["ssb.config"] = config
+    redis_client = init_redis(config.REDIS_URL)
+    app.extensions["ssb.redis"] = redis_client
+    if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
+        ensure_dev_key(config.KEYS_DIR)
+    app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
+
+    db.init_app(app)
+    init_request_tracking(app)
+    api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    import importlib
+    for name in blueprint_modules():
+        module = importlib.import_module(name)
+        for blp in getattr(module, "blueprints", None) or [module.blp]:
+            api.register_blueprint(blp)
+    app.extensions["ssb.api"] = api
+    limiter = init_limiter(app)
+
+    app.extensions["ssb.otp"] = OtpService(
+        redis=redis_client, rate_limiter=limiter.limiter, sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
+        secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
+        cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
+        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
+    app.extensions["ssb.population_registry"] = registry_from_config(
+        config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session)
+
+    app.extensions["ssb.broker"] = init_broker(app, config.REDIS_URL)
+    _register_error_handlers(app, api)
+    _register_json_only(app)
+    from api.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def limits_storage_uri(redis_url: str) -> str:
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    if redis_url.startswith("redis+cluster://") or redis_url.startswith("redis://") or redis_url.startswith("rediss://"):
+        return redis_url
+    raise ValueError(f"unsupported REDIS_URL scheme: {redis_url}")
+
+
+def _respond(name: str, *, status: int | None = None, errors=None, detail=None, headers=None):
+    body = envelope(name, status=status, chinese=prefers_chinese(request.headers.get("Accept-Language")),
+                    request_id=getattr(g, "request_id", None), errors=errors, detail=detail)
+    return body, body["code"], headers or {}
+
+
+def _register_error_handlers(app: Flask, api) -> None:
+    from api.extensions import db
+
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError):
+        db.session.rollback()
+        return _respond(exc.error.name, errors=exc.errors, detail=exc.detail, headers=exc.headers)
+
+    @app.errorhandler(redis_lib.exceptions.ConnectionError)
+    @app.errorhandler(redis_lib.exceptions.TimeoutError)
+    def _redis_down(exc):
+        db.session.rollback()
+        log.warning("redis unavailable", extra={"error": type(exc).__name__})
+        return _respond("REDIS_UNAVAILABLE", headers={"Retry-After": "5"})
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DBAPIError)
+    def _db_error(exc):
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the pool discards it
+            pass
+        if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            return _respond("DATABASE_UNAVAILABLE", headers={"Retry-After": "5"})
+        log.exception("database error")
+        return _respond("INTERNAL_ERROR")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        from werkzeug.exceptions import HTTPException
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        db.session.rollback()
+        log.exception("unhandled error")
+        return _respond("INTERNAL_ERROR")
+
+
+def _register_json_only(app: Flask) -> None:
+    from werkzeug.exceptions import UnsupportedMediaType
+
+    @app.before_request
+    def _require_json_body():
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length \
+                and not request.is_json and not request.path.startswith(FORM_PATHS):
+            raise UnsupportedMediaType()
+
+
+# Paths that accept form bodies (none yet); everything else takes JSON only.
+FORM_PATHS: tuple[str, ...] = ()

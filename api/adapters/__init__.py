@@ -1,0 +1,1 @@
+"""Clients for external systems, each behind a small interface chosen by configuration."""

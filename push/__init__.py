@@ -1,0 +1,1 @@
+"""Notifications: eligibility rules, campaign fan-out and push provider clients."""

@@ -1,0 +1,101 @@
+"""The error envelope on every failure, languages, body limits; health, readiness, metrics."""
+import pytest
+
+ENVELOPE_KEYS = {"code", "status", "error", "message", "request_id"}
+
+
+def _is_envelope(r, status, error):
+    assert r.status_code == status, r.data[:300]
+    body = r.get_json()
+    assert ENVELOPE_KEYS <= set(body), body
+    assert body["code"] == status and body["error"] == error
+    assert body["request_id"] == r.headers["X-Request-ID"]
+    return body
+
+
+def test_404_405_413_415_422(client):
+    _is_envelope(client.get("/nope"), 404, "NOT_FOUND")
+    _is_envelope(client.get("/v1/auth/otp"), 405, "METHOD_NOT_ALLOWED")
+    _is_envelope(client.post("/v1/auth/otp", data="x" * (70 * 1024), content_type="application/json"),
+                 413, "PAYLOAD_TOO_LARGE")
+    _is_envelope(client.post("/v1/auth/otp", data="phone=1", content_type="application/x-www-form-urlencoded"),
+                 415, "UNSUPPORTED_MEDIA_TYPE")
+    body = _is_envelope(client.post("/v1/auth/otp", json={"phone": 5, "extra": 1}), 422, "VALIDATION_ERROR")
+    assert set(body["errors"]) == {"phone", "extra"}
+
+
+def test_invalid_json_is_400(client):
+    _is_envelope(client.post("/v1/auth/otp", data="{not json", content_type="application/json"), 400, "BAD_REQUEST")
+
+
+def test_429_has_retry_after(client):
+    for _ in range(20):
+        client.post("/v1/auth/login", json={"phone": "13800138000", "otp": "000000", "device_id": "d"})
+    statuses = [client.post("/v1/auth/login", json={"phone": "13800138000", "otp": "000000",
+                                                    "device_id": "d"}) for _ in range(11)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited, "login is limited per IP"
+    _is_envelope(limited[0], 429, "RATE_LIMITED")
+    assert int(limited[0].headers["Retry-After"]) > 0
+
+
+def test_500_never_leaks_internals(base_config):
+    from api import create_app
+    fresh = create_app(base_config)
+
+    @fresh.route("/__boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    body = _is_envelope(fresh.test_client().get("/__boom"), 500, "INTERNAL_ERROR")
+    assert "secret" not in body["message"]
+
+
+@pytest.mark.parametrize("header,expected", [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh"), ("en-US,en;q=0.9", "en"), (None, "en"), ("en;q=0.5, zh-TW", "zh")])
+def test_message_language_follows_accept_language(client, header, expected):
+    headers = {"Accept-Language": header} if header else {}
+    msg = client.get("/nope", headers=headers).json["message"]
+    assert (any("\u4e00" <= ch <= "\u9fff" for ch in msg)) == (expected == "zh")
+
+
+def test_request_id_is_echoed_when_sane(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc12345-xyz"}).headers["X-Request-ID"] == "abc12345-xyz"
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"] != "bad id!"
+
+
+def test_health_ready_metrics(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "redis": "ok"}
+    client.get("/v1/me")
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'ssb_http_requests_total{endpoint="/v1/me",method="GET",status="401"}' in metrics
+    assert "ssb_http_request_duration_seconds_bucket" in metrics
+
+
+def test_readyz_names_redis_when_it_is_down(base_config):
+    import dataclasses
+    from api import create_app
+    dead = create_app(dataclasses.replace(base_config, REDIS_URL="redis://127.0.0.1:1/0"))
+    client = dead.test_client()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json["checks"]["database"] == "ok" and r.json["checks"]["redis"].startswith("unreachable")
+    # Requests that need Redis get the envelope with 503, not a 500 and not a hang.
+    _is_envelope(client.post("/v1/auth/otp", json={"phone": "13800138000"}), 503, "REDIS_UNAVAILABLE")
+    _is_envelope(client.get("/v1/me", headers={"Authorization": "Bearer x.y.z"}), 401, "INVALID_TOKEN")
+
+
+def test_openapi_documents_every_operation(client):
+    spec = client.get("/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "bearerAuth" in spec["components"]["securitySchemes"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            assert op.get("summary"), (method, path)
+    assert spec["paths"]["/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "401" in spec["paths"]["/v1/me"]["get"]["responses"]
+    assert client.get("/docs").status_code == 200
