@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import flask_smorest
 import redis as redis_lib
 from flask import Flask, g, request
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -23,7 +24,8 @@ def blueprint_modules() -> list[str]:
     import pkgutil
 
     import api.resources as resources
-    found = sorted(f"api.resources.{m.name}.routes" for m in pkgutil.iter_modules(resources.__path__) if m.ispkg)
+    found = sorted(f"api.resources.{m.name}.routes" for m in pkgutil.iter_modules(resources.__path__)
+                   if m.ispkg and importlib.util.find_spec(f"api.resources.{m.name}.routes"))
     return found + [m for m in EXTRA_BLUEPRINT_MODULES if importlib.util.find_spec(m.split(".")[0])
                     and importlib.util.find_spec(m)]
 
@@ -32,7 +34,7 @@ def create_app(config: Config | None = None) -> Flask:
     from api import embedded_redis
     from api.adapters.population import registry_from_config
     from api.adapters.sms import sms_from_config
-    from api.extensions import Api, db, init_limiter, init_redis
+    from api.extensions import Api, db, init_database, init_limiter, init_redis
     from api.jobs import init_broker
     from api.keyring import KeyRingProvider, ensure_dev_key
     from api.observability import configure_logging, init_request_tracking
@@ -57,7 +59,7 @@ def create_app(config: Config | None = None) -> Flask:
         ensure_dev_key(config.KEYS_DIR)
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
 
-    db.init_app(app)
+    init_database(app)
     init_request_tracking(app)
     api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -65,12 +67,16 @@ def create_app(config: Config | None = None) -> Flask:
     for name in blueprint_modules():
         module = importlib.import_module(name)
         for blp in getattr(module, "blueprints", None) or [module.blp]:
-            api.register_blueprint(blp)
+            # flask-smorest blueprints join the OpenAPI document; plain Flask ones (HTML pages) do not.
+            if isinstance(blp, flask_smorest.Blueprint):
+                api.register_blueprint(blp)
+            else:
+                app.register_blueprint(blp)
     app.extensions["ssb.api"] = api
-    limiter = init_limiter(app)
+    init_limiter(app)
 
     app.extensions["ssb.otp"] = OtpService(
-        redis=redis_client, rate_limiter=limiter.limiter, sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
+        redis=redis_client, rate_limiter=app.extensions["ssb.rate_limiter"], sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
         secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
         cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
         hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
@@ -147,5 +153,6 @@ def _register_json_only(app: Flask) -> None:
             raise UnsupportedMediaType()
 
 
-# Paths that accept form bodies (none yet); everything else takes JSON only.
-FORM_PATHS: tuple[str, ...] = ()
+# Paths exempt from the JSON Content-Type check; everything else takes JSON only. The
+# WeChat-compatible API (miniprogram_adapter) reads JSON whatever the Content-Type, as WeChat does.
+FORM_PATHS: tuple[str, ...] = ("/sns/", "/cgi-bin/", "/wxa/", "/ssb/")

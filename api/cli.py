@@ -1,4 +1,5 @@
-"""Operator commands: `flask --app wsgi create-admin`, `flask --app wsgi registry import-persons`."""
+"""Operator commands: `flask --app wsgi create-admin`, `flask --app wsgi registry import-persons`,
+`flask --app wsgi registry import-enterprises`."""
 from __future__ import annotations
 
 import csv
@@ -15,6 +16,8 @@ ROLE_CHOICES = ["operator", "staff", "issuer-admin"]
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(registry)
+    from api.cli_keys import register as register_keys   # `keys rotate`, `keys list`
+    register_keys(app)
 
 
 @click.command("create-admin")
@@ -107,3 +110,45 @@ def _parse_extra(value: str | None):
     if v.lower() in ("true", "false", "yes", "no", "1", "0", "是", "否"):
         return _truthy(v)
     return v
+
+
+@registry.command("import-enterprises")
+@with_appcontext
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch", default=2000, show_default=True)
+def import_enterprises(csv_file: str, batch: int) -> None:
+    """Upsert enterprises from CSV: credit_code,name,legal_rep_id_number,district,industry,size
+
+    Optional columns: founded_on (YYYY-MM-DD), legal_rep_id_type (default resident_id); others
+    are kept as attributes. A new legal representative takes over the enterprise account's
+    administrator role (see api.services.enterprises). Bad rows are reported and skipped."""
+    from api.errors import AppError
+    from api.extensions import db, get_config, now
+    from api.pii import PiiCipher
+    from api.services.enterprises import import_registry_row
+
+    pii = PiiCipher(get_config().DATA_KEY)
+    required = {"credit_code", "name", "legal_rep_id_number", "district", "industry", "size"}
+    counts = {"created": 0, "updated": 0, "legal_rep_changed": 0}
+    skipped = pending = 0
+    with open(csv_file, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise click.UsageError(f"missing columns: {', '.join(sorted(missing))}")
+        for line, row in enumerate(reader, start=2):
+            try:   # every check runs before the row touches the session
+                counts[import_registry_row(row, pii=pii, now=now())] += 1
+            except (AppError, ValueError) as exc:
+                what = exc.error.name if isinstance(exc, AppError) else "invalid value"
+                click.echo(f"line {line}: {what}, skipped", err=True)
+                skipped += 1
+                continue
+            pending += 1
+            if pending >= batch:
+                db.session.commit()
+                pending = 0
+        db.session.commit()
+    click.echo(f"imported {counts['created'] + counts['updated'] + counts['legal_rep_changed']} enterprises "
+               f"({counts['created']} new, {counts['legal_rep_changed']} with a new legal representative), "
+               f"skipped {skipped}")

@@ -49,6 +49,21 @@ class Config:
     SMS_GATEWAY_KEY: str = ""
     REGISTRY_BACKEND: str = "local"        # local | http:URL
     REGISTRY_API_KEY: str = ""
+    ENTERPRISE_REGISTRY_BACKEND: str = "local"   # local | http:URL
+    ENTERPRISE_REGISTRY_API_KEY: str = ""        # empty: REGISTRY_API_KEY
+    # Push providers (notifications): a platform is enabled when its credentials are set; the
+    # URLs default to the providers' production endpoints (tests point them at loopback fakes).
+    PUSH_APNS_URL: str = ""
+    PUSH_APNS_TEAM_ID: str = ""
+    PUSH_APNS_KEY_ID: str = ""
+    PUSH_APNS_KEY_FILE: str = ""           # PEM of the .p8 token-signing key
+    PUSH_APNS_TOPIC: str = "cn.gov.sh.suishenban"
+    PUSH_FCM_URL: str = ""
+    PUSH_FCM_CREDENTIALS_FILE: str = ""    # Google service-account JSON (its token_uri is used)
+    PUSH_HMS_URL: str = ""
+    PUSH_HMS_TOKEN_URL: str = ""
+    PUSH_HMS_APP_ID: str = ""
+    PUSH_HMS_CLIENT_SECRET: str = ""
     # HTTP
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True
@@ -99,7 +114,7 @@ class Config:
             "OPENAPI_URL_PREFIX": "/",
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
-            "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+            "OPENAPI_SWAGGER_UI_URL": "/web/static/vendor/swagger-ui-dist/",   # vendored by scripts/vendor_js.sh
             "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
             "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(self.DATABASE_URL),
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,

@@ -46,12 +46,17 @@ def init_limiter(app) -> Limiter:
         for rate in getattr(view, "rate_limits", ()):
             app.view_functions[endpoint] = view = limiter.limit(rate)(view)
     app.extensions["ssb.limiter"] = limiter
+    # Use-case limits (per phone, account, app) hold even when route limits are switched off.
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+    app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
     return limiter
 
 
 def get_rate_limiter():
     """The `limits` strategy on the app's Redis, for limits keyed by phone, account or app."""
-    return current_app.extensions["ssb.limiter"].limiter
+    return current_app.extensions["ssb.rate_limiter"]
 
 
 class ErrorSchema(ma.Schema):
@@ -140,6 +145,23 @@ class Blueprint(flask_smorest.Blueprint):
 def _describe(status: int) -> str:
     from api.errors import status_phrase
     return status_phrase(status)
+
+
+def init_database(app) -> None:
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                # WAL lets the API workers read while the job worker writes; NORMAL sync is
+                # crash-safe in WAL mode and avoids an fsync per commit. Foreign keys on, as in PostgreSQL.
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
 
 
 def init_redis(url: str) -> redis_lib.Redis:

@@ -90,7 +90,8 @@ def start_session(user: User, *, device_id: str, user_agent: str | None, now: in
     db.session.flush()
     refresh = _new_refresh_token(session.id, now=now)
     db.session.commit()
-    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now)
+    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
+                                     holder_id=user.holder_id)
     return TokenPair(access, refresh, ttl)
 
 
@@ -128,7 +129,8 @@ def refresh(*, refresh_token: str, now: int) -> TokenPair:
     new_refresh = _new_refresh_token(session.id, now=now)
     session.last_seen_at = when
     db.session.commit()
-    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now)
+    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
+                                     holder_id=user.holder_id)
     return TokenPair(access, new_refresh, ttl)
 
 

@@ -28,13 +28,15 @@ class Principal:
 
 
 def issue_access_token(*, user_id: int, session_id: str, roles: list[str], now: int,
-                       acting_for: dict | None = None) -> tuple[str, int]:
+                       acting_for: dict | None = None, holder_id: str | None = None) -> tuple[str, int]:
     cfg = get_config()
     claims = {"iss": cfg.TOKEN_ISSUER, "aud": cfg.ACCESS_TOKEN_AUDIENCE, "sub": str(user_id),
               "sid": session_id, "jti": secrets.token_urlsafe(12), "iat": now,
               "exp": now + cfg.ACCESS_TOKEN_TTL, "roles": sorted(roles)}
     if acting_for:
         claims["act"] = acting_for
+    if holder_id:   # the pseudonymous holder id, so issuing a 随申码 needs no look-up
+        claims["hid"] = holder_id
     return qr.sign(claims, typ=ACCESS_TYPE, ring=get_keyring()), cfg.ACCESS_TOKEN_TTL
 
 

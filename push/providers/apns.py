@@ -1,7 +1,9 @@
 """Apple Push Notification service: the HTTP/2 provider API with token-based (.p8) auth.
 
-APNs has no batch endpoint, so each device token is one HTTP/2 request; requests are
-multiplexed over one connection from a small thread pool.
+APNs has no batch endpoint, so each device token is one HTTP/2 request. Requests run on a small
+pool of sender threads, each with its own long-lived HTTP/2 connection: httpcore's sync HTTP/2
+connection is not safe to share between threads (stream ids and the HPACK table race), and
+Apple asks for connections to stay open across notifications rather than be reopened.
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from push.providers.base import (
     PushMessage,
@@ -45,29 +50,45 @@ class ApnsProvider:
         private_key: str | bytes,
         topic: str,
         base_url: str = PRODUCTION_URL,
-        client: httpx.Client | None = None,
         concurrency: int = 8,
         timeout: float = 10.0,
+        client_factory: Callable[[], httpx.Client] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``private_key`` is the PEM of the .p8 signing key; ``topic`` the app's bundle id."""
+        """``private_key`` is the PEM of the .p8 signing key; ``topic`` the app's bundle id.
+
+        ``concurrency`` is the number of sender threads, hence of HTTP/2 connections.
+        """
         self.team_id = team_id
         self.key_id = key_id
         self.topic = topic
         self.base_url = base_url.rstrip("/")
-        self._private_key = private_key
+        # Parsed once: a bad key should fail at start-up, not in the middle of a campaign.
+        key = load_pem_private_key(
+            private_key.encode() if isinstance(private_key, str) else private_key, password=None
+        )
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("the APNs signing key must be an EC (P-256) private key")
+        self._private_key = key
         self._clock = clock
-        self._concurrency = max(1, concurrency)
         # http1=False: APNs speaks only HTTP/2; on http:// this means h2c with prior knowledge.
-        self._client = client or httpx.Client(http2=True, http1=False, timeout=timeout)
-        self._owns_client = client is None
+        self._client_factory = client_factory or (
+            lambda: httpx.Client(http2=True, http1=False, timeout=timeout)
+        )
+        self._senders = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="apns-sender")
+        self._thread_state = threading.local()
+        self._clients: list[httpx.Client] = []
+        self._clients_lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._provider_token: str | None = None
         self._provider_token_issued_at = 0.0
 
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        self._senders.shutdown(wait=True)
+        with self._clients_lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
 
     def __enter__(self) -> ApnsProvider:
         return self
@@ -79,10 +100,16 @@ class ApnsProvider:
 
     def send(self, tokens: Sequence[str], message: PushMessage) -> list[SendResult]:
         body = self._payload(message)
-        if len(tokens) <= 1 or self._concurrency == 1:
-            return [self._send_one(t, message, body) for t in tokens]
-        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(tokens))) as pool:
-            return list(pool.map(lambda t: self._send_one(t, message, body), tokens))
+        return list(self._senders.map(lambda t: self._send_one(t, message, body), tokens))
+
+    def _client(self) -> httpx.Client:
+        """This sender thread's own client, created on first use and kept open."""
+        client: httpx.Client | None = getattr(self._thread_state, "client", None)
+        if client is None:
+            client = self._thread_state.client = self._client_factory()
+            with self._clients_lock:
+                self._clients.append(client)
+        return client
 
     def _send_one(self, token: str, message: PushMessage, body: bytes) -> SendResult:
         provider_token = self._current_provider_token()
@@ -91,7 +118,7 @@ class ApnsProvider:
             if response.status_code == 403 and _reason(response) == "ExpiredProviderToken":
                 provider_token = self._refresh_provider_token(stale=provider_token)
                 response = self._post(token, message, body, provider_token)
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             return SendResult(token, "retryable", detail=f"transport: {exc!r}")
         return self._result(token, response)
 
@@ -111,7 +138,9 @@ class ApnsProvider:
         }
         if message.collapse_key:
             headers["apns-collapse-id"] = fit_collapse_id(message.collapse_key)
-        return self._client.post(f"{self.base_url}/3/device/{token}", content=body, headers=headers)
+        # Quoted so that a corrupted registration cannot reshape the request path.
+        path = f"/3/device/{urllib.parse.quote(token, safe='')}"
+        return self._client().post(f"{self.base_url}{path}", content=body, headers=headers)
 
     @staticmethod
     def _payload(message: PushMessage) -> bytes:

@@ -2,7 +2,8 @@
 
 The service account's private key signs an RS256 assertion that the token endpoint exchanges
 for an OAuth2 access token (the JWT-bearer grant, RFC 7523). v1 has no multicast, so each
-device token is one request, sent from a small thread pool.
+device token is one request, sent from a small pool of threads sharing one HTTP/1.1 keep-alive
+client: httpx's sync HTTP/2 connection is not safe to share between threads, its HTTP/1.1 pool is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from push.providers.base import (
     AccessTokenCache,
@@ -77,14 +80,23 @@ class FcmProvider:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.account = service_account
+        # Parsed once: a bad key should fail at start-up, not in the middle of a campaign.
+        key = load_pem_private_key(service_account.private_key.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the service account key must be an RSA private key")
+        self._signing_key = key
         self.base_url = base_url.rstrip("/")
         self._clock = clock
-        self._concurrency = max(1, concurrency)
-        self._client = client or httpx.Client(http2=True, timeout=timeout)
+        concurrency = max(1, concurrency)
+        self._client = client or httpx.Client(
+            timeout=timeout, limits=httpx.Limits(max_connections=concurrency)
+        )
         self._owns_client = client is None
+        self._senders = ThreadPoolExecutor(concurrency, thread_name_prefix="fcm-sender")
         self._access_tokens = AccessTokenCache(self._fetch_access_token, clock=clock)
 
     def close(self) -> None:
+        self._senders.shutdown(wait=True)
         if self._owns_client:
             self._client.close()
 
@@ -106,10 +118,7 @@ class FcmProvider:
             self._access_tokens.get()
         except ProviderAuthError as exc:
             return results_for_auth_error(tokens, exc)
-        if len(tokens) <= 1 or self._concurrency == 1:
-            return [self._send_one(t, message) for t in tokens]
-        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(tokens))) as pool:
-            return list(pool.map(lambda t: self._send_one(t, message), tokens))
+        return list(self._senders.map(lambda t: self._send_one(t, message), tokens))
 
     def _send_one(self, token: str, message: PushMessage) -> SendResult:
         body = self._payload(token, message)
@@ -122,7 +131,7 @@ class FcmProvider:
                 response = self._post(body, self._access_tokens.get())
         except ProviderAuthError as exc:
             return results_for_auth_error([token], exc)[0]
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             return SendResult(token, "retryable", detail=f"transport: {exc!r}")
         return _result(token, response)
 
@@ -168,7 +177,7 @@ class FcmProvider:
                 "iat": now,
                 "exp": now + ASSERTION_LIFETIME,
             },
-            self.account.private_key,
+            self._signing_key,
             algorithm="RS256",
             headers={"kid": self.account.private_key_id} if self.account.private_key_id else None,
         )
@@ -177,7 +186,7 @@ class FcmProvider:
                 self.account.token_uri,
                 data={"grant_type": JWT_BEARER_GRANT, "assertion": assertion},
             )
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             raise ProviderAuthError(f"token endpoint unreachable: {exc!r}", retryable=True) from exc
         if response.status_code != 200:
             raise ProviderAuthError(
@@ -220,7 +229,9 @@ def _result(token: str, response: httpx.Response) -> SendResult:
     error, code = _fcm_error(response)
     detail = f"{status} {error.get('status', '')} {code or ''}".strip()
     retry_after = parse_retry_after(response.headers.get("retry-after"))
-    if code == "UNREGISTERED" or status == 404:
+    # Only FCM's own UNREGISTERED code, not any 404: a misconfigured project id must not
+    # get every token deleted.
+    if code == "UNREGISTERED":
         return SendResult(token, "dead_token", detail=detail)
     if status == 400 and _about_the_token(error):
         return SendResult(token, "dead_token", detail=detail)

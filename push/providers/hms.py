@@ -78,7 +78,9 @@ class HmsProvider:
         self.base_url = base_url.rstrip("/")
         self.token_url = token_url
         self._client_secret = client_secret
-        self._client = client or httpx.Client(http2=True, timeout=timeout)
+        # HTTP/1.1: one provider may serve several worker threads, and httpx's sync HTTP/2
+        # connection is not safe to share between threads.
+        self._client = client or httpx.Client(timeout=timeout)
         self._owns_client = client is None
         self._access_tokens = AccessTokenCache(self._fetch_access_token, clock=clock)
 
@@ -114,7 +116,7 @@ class HmsProvider:
                 response = self._post(body, self._access_tokens.get())
         except ProviderAuthError as exc:
             return results_for_auth_error(tokens, exc)
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             return [SendResult(t, "retryable", detail=f"transport: {exc!r}") for t in tokens]
         return _results(tokens, response)
 
@@ -152,7 +154,7 @@ class HmsProvider:
                     "client_secret": self._client_secret,
                 },
             )
-        except httpx.TransportError as exc:
+        except httpx.HTTPError as exc:
             raise ProviderAuthError(f"token endpoint unreachable: {exc!r}", retryable=True) from exc
         if response.status_code != 200:
             raise ProviderAuthError(

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from push.providers import PushMessage, RetryPolicy, send_with_retry
 from push.providers.apns import PROVIDER_TOKEN_LIFETIME, ApnsProvider
@@ -120,17 +120,22 @@ def test_normal_priority_and_long_collapse_keys(
     assert len(headers["apns-collapse-id"].encode()) <= 64
 
 
-def test_many_tokens_are_multiplexed_over_one_http2_connection(
+def test_tokens_fan_out_over_a_few_long_lived_http2_connections(
     fake: FakeApns, make_provider: Callable[..., ApnsProvider]
 ) -> None:
+    provider = make_provider(concurrency=4)
     tokens = [f"tok-{i}" for i in range(40)]
 
-    results = make_provider(concurrency=8).send(tokens, MESSAGE)
+    results = provider.send(tokens, MESSAGE)
+    provider.send(["later"], MESSAGE)
 
     assert [r.token for r in results] == tokens
     assert {r.outcome for r in results} == {"ok"}
-    assert len({r.connection_id for r in fake.requests}) == 1
-    assert len({r.stream_id for r in fake.requests}) == len(tokens)
+    connections = {r.connection_id for r in fake.requests}
+    assert 1 <= len(connections) <= 4  # one per sender thread, kept open across sends
+    for connection in connections:
+        streams = [r.stream_id for r in fake.requests if r.connection_id == connection]
+        assert streams == list(range(1, 2 * len(streams), 2))  # client streams 1, 3, 5, ...
 
 
 def test_unregistered_device_is_a_dead_token(
@@ -232,3 +237,23 @@ def test_an_unreachable_server_is_retryable(make_provider: Callable[..., ApnsPro
     [result] = make_provider(base_url="http://127.0.0.1:9", timeout=2.0).send(["tok"], MESSAGE)
 
     assert result.outcome == "retryable"
+
+
+def test_a_malformed_token_cannot_reshape_the_request_path(
+    fake: FakeApns, make_provider: Callable[..., ApnsProvider]
+) -> None:
+    make_provider().send(["../../admin?x=1"], MESSAGE)
+
+    assert fake.requests[0].path == "/3/device/..%2F..%2Fadmin%3Fx%3D1"
+
+
+def test_a_key_that_is_not_ec_is_refused_at_construction(
+    make_provider: Callable[..., ApnsProvider],
+) -> None:
+    wrong = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with pytest.raises(ValueError, match="EC"):
+        make_provider(private_key=wrong)

@@ -53,11 +53,13 @@ def make_provider(
 ) -> Iterator[Callable[..., FcmProvider]]:
     providers: list[FcmProvider] = []
 
-    def make(private_key: str | None = None, **overrides: object) -> FcmProvider:
+    def make(
+        private_key: str | None = None, project_id: str = PROJECT, **overrides: object
+    ) -> FcmProvider:
         account = ServiceAccount.from_info(
             {
                 "type": "service_account",
-                "project_id": PROJECT,
+                "project_id": project_id,
                 "client_email": CLIENT_EMAIL,
                 "private_key": private_key or pem(rsa_key),
                 "private_key_id": KEY_ID,
@@ -158,6 +160,14 @@ def test_unregistered_or_invalid_token_is_a_dead_token(
     [result] = make_provider().send([token], MESSAGE)
 
     assert result.outcome == "dead_token"
+
+
+def test_a_wrong_project_fails_without_blaming_the_token(
+    make_provider: Callable[..., FcmProvider],
+) -> None:
+    [result] = make_provider(project_id="someone-else").send(["device-1"], MESSAGE)
+
+    assert result.outcome == "failed"
 
 
 def test_an_invalid_message_fails_without_blaming_the_token(

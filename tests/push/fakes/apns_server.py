@@ -87,6 +87,7 @@ class FakeApns:
         return Handler
 
     def _serve_connection(self, sock: socket.socket, connection_id: int) -> None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # avoid delayed-ACK stalls
         conn = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
         )

@@ -148,4 +148,4 @@ class _Handler(QuietHandler):
             status, payload, headers = fake.send(request)
             self.reply(status, payload, headers)
         else:
-            self.reply(404, _status(404, "NOT_FOUND", "Not found"))
+            self.reply(404, _status(404, "NOT_FOUND", "Requested entity was not found."))

@@ -1,0 +1,1 @@
+"""Notifications and policies: inbox, devices, preferences, policy catalogue, campaigns."""

@@ -1,0 +1,204 @@
+"""What issuing and verifying a 随申码 need per holder, cached in Redis so the hot path touches
+no relational table.
+
+Keys (the hash tag is the holder id, so a holder's cache entry and its replay keys share a
+Redis Cluster slot):
+    hc:{<holder_id>}      JSON HolderInfo, TTL HOLDER_TTL (a backstop; changes invalidate at once)
+    hu:{u<user_id>}       holder_id of a user (immutable, long TTL)
+    hb:{<bidx>}           holder_id of the verified user with this identity blind index, so a
+                          registry import or a licence change can find whose entry to drop
+
+Invalidation: an ORM listener collects every User, Person and Licence written in a session
+and, after the commit succeeds, deletes the affected entries (real-name verification, account
+disable, `registry import-persons`, a licence issued or revoked). Bulk UPDATE statements bypass
+the ORM, so services doing those call `invalidate()` themselves.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from itertools import chain
+
+from flask import has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from api.extensions import db, get_redis
+
+log = logging.getLogger("ssb.codes")
+
+HOLDER_TTL = 600
+MISSING_TTL = 60
+MAP_TTL = 7 * 24 * 3600
+
+# Licence types that grant a scene (issue 5's catalogue) in addition to registry attributes.
+ENTITLING_LICENCES = {"veteran_certificate": "veteran", "home_service_worker_certificate": "home_service"}
+
+
+def holder_key(holder_id: str) -> str:
+    return f"hc:{{{holder_id}}}"
+
+
+def user_key(user_id: int) -> str:
+    return f"hu:{{u{user_id}}}"
+
+
+def bidx_key(bidx: str) -> str:
+    return f"hb:{{{bidx}}}"
+
+
+@dataclass
+class HolderInfo:
+    user_id: int
+    holder_id: str
+    status: str
+    masked_name: str | None = None
+    verified: bool = False
+    veteran: bool = False
+    home_service: bool = False
+    medical_insurance: str | None = None      # e.g. "active", "suspended"; None when unknown
+    birth_year: int | None = None
+    bidx: str | None = field(default=None, repr=False)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+
+def parse(raw: bytes | str | None) -> HolderInfo | None | bool:
+    """HolderInfo, False for a cached "no such holder", None for a cache miss."""
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    if not data:
+        return False
+    return HolderInfo(**data)
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "y", "是")
+    return bool(value)
+
+
+def load(holder_id: str) -> HolderInfo | None:
+    """From the database (the cold path), then cached."""
+    from api.models import Person, User
+
+    user = db.session.scalar(select(User).where(User.holder_id == holder_id))
+    redis = get_redis()
+    if user is None:
+        redis.set(holder_key(holder_id), "{}", ex=MISSING_TTL)
+        return None
+    info = HolderInfo(user_id=user.id, holder_id=user.holder_id, status=user.status, masked_name=user.masked_name,
+                      verified=user.is_verified, bidx=user.id_number_bidx)
+    if user.id_number_bidx:
+        person = db.session.scalar(select(Person).where(Person.id_number_bidx == user.id_number_bidx))
+        if person is not None:
+            attrs = person.attributes or {}
+            info.veteran = _truthy(attrs.get("veteran"))
+            info.home_service = _truthy(attrs.get("home_service")) or _truthy(attrs.get("home_service_cert"))
+            insurance = attrs.get("medical_insurance")
+            info.medical_insurance = None if insurance in (None, "") else str(insurance)
+            info.birth_year = person.birth_date.year if person.birth_date else None
+        for scene in _licence_scenes(user.id_number_bidx):
+            setattr(info, scene, True)
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(holder_key(holder_id), info.dumps(), ex=HOLDER_TTL)
+    pipe.set(user_key(user.id), holder_id, ex=MAP_TTL)
+    if info.bidx:
+        pipe.set(bidx_key(info.bidx), holder_id, ex=HOLDER_TTL + 60)
+    pipe.execute()
+    return info
+
+
+def _licence_scenes(bidx: str) -> set[str]:
+    try:
+        from api.models.licences import Licence
+    except ImportError:   # e-licences not installed in this build
+        return set()
+    rows = db.session.scalars(select(Licence.type).where(
+        Licence.holder_bidx == bidx, Licence.type.in_(list(ENTITLING_LICENCES)), Licence.status == "active"))
+    return {ENTITLING_LICENCES[t] for t in rows}
+
+
+def get(holder_id: str) -> HolderInfo | None:
+    cached = parse(get_redis().get(holder_key(holder_id)))
+    if cached is None:
+        return load(holder_id)
+    return cached or None
+
+
+def holder_id_for_user(user_id: int) -> str | None:
+    redis = get_redis()
+    raw = redis.get(user_key(user_id))
+    if raw is not None:
+        return raw.decode() if isinstance(raw, bytes) else raw
+    from api.models import User
+    holder_id = db.session.scalar(select(User.holder_id).where(User.id == user_id))
+    if holder_id is not None:
+        redis.set(user_key(user_id), holder_id, ex=MAP_TTL)
+    return holder_id
+
+
+def invalidate(holder_ids=(), bidxs=()) -> None:
+    redis = get_redis()
+    holder_ids = {h for h in holder_ids if h}
+    bidxs = [b for b in bidxs if b]
+    if bidxs:
+        for raw in redis.mget([bidx_key(b) for b in bidxs]):
+            if raw:
+                holder_ids.add(raw.decode() if isinstance(raw, bytes) else raw)
+    if holder_ids:
+        pipe = redis.pipeline(transaction=False)
+        for h in holder_ids:
+            pipe.delete(holder_key(h))
+        pipe.execute()
+
+
+# --------------------------------------------------------------------------- ORM listener
+
+_PENDING = "ssb.holder_cache.pending"
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session, flush_context) -> None:
+    from api.models import Person, User
+    try:
+        from api.models.licences import Licence
+    except ImportError:
+        Licence = None
+    holders = bidxs = None
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, User):
+            holders = holders or session.info.setdefault(_PENDING + ".h", set())
+            holders.add(obj.holder_id)
+            if obj.id_number_bidx:
+                (bidxs := bidxs or session.info.setdefault(_PENDING + ".b", set())).add(obj.id_number_bidx)
+        elif isinstance(obj, Person) or (Licence is not None and isinstance(obj, Licence)):
+            value = getattr(obj, "id_number_bidx", None) or getattr(obj, "holder_bidx", None)
+            if value:
+                (bidxs := bidxs or session.info.setdefault(_PENDING + ".b", set())).add(value)
+
+
+@event.listens_for(Session, "after_commit")
+def _apply(session) -> None:
+    holders = session.info.pop(_PENDING + ".h", None)
+    bidxs = session.info.pop(_PENDING + ".b", None)
+    if not (holders or bidxs) or not has_app_context():
+        return
+    try:
+        invalidate(holders or (), bidxs or ())
+    except Exception:   # Redis down: entries expire within HOLDER_TTL anyway
+        log.warning("holder cache invalidation failed", exc_info=True)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard(session, previous_transaction) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING + ".h", None)
+        session.info.pop(_PENDING + ".b", None)

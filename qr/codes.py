@@ -1,0 +1,257 @@
+"""随申码 (`ssb-code+jwt`) and place codes (`ssb-place+jwt`): issuing and strict offline verification.
+
+Pure: keys, claims and `now` in, values out; no I/O, nothing imported from `api/`. Scanner
+vendors can vendor this module (plus `qr/keys.py`) and verify codes with only the JWKS:
+
+    from qr.codes import verify_code
+    claims = verify_code(payload, jwks, now=int(time.time()), revoked=revoked_holder_ids)
+
+The tokens are ordinary compact JWS (RFC 7515) with `alg` EdDSA (Ed25519), so any JWT library
+verifies them too. We sign and verify them by hand here (json + base64 + `cryptography`)
+because PyJWT's generic path costs more than the Ed25519 operation itself on this hot path;
+the verifier is strict: `alg` pinned to EdDSA, `typ` checked, only `alg`/`typ`/`kid` in the
+header, `kid` looked up in the given key set only, every required claim present and typed.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+
+from qr.keys import KeyRing, SigningKey
+from qr.tokens import TokenError
+
+CODE_TYP = "ssb-code+jwt"
+PLACE_TYP = "ssb-place+jwt"
+ALGORITHM = "EdDSA"
+
+SCENES = ("general", "transport", "medical", "culture", "veteran", "home_service", "enterprise")
+# Scenes where a code is single-use: a second presentation is refused as a replay.
+SINGLE_USE_SCENES = frozenset({"transport"})
+
+MAX_PAYLOAD = 2048
+# A code may never claim a validity window longer than this, whatever its signature.
+MAX_CODE_WINDOW = 3600
+
+CODE_CLAIMS = ("iss", "sub", "scn", "iat", "nbf", "exp", "jti")
+PLACE_CLAIMS = ("iss", "sub", "iat", "exp", "jti", "name")
+_HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+class CodeError(TokenError):
+    """A code was refused. `code` is one of: MALFORMED_CODE, CODE_WRONG_TYPE, CODE_UNKNOWN_KEY,
+    CODE_BAD_SIGNATURE, CODE_EXPIRED, CODE_NOT_YET_VALID, CODE_WRONG_ISSUER, CODE_REVOKED."""
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    payload: str
+    not_before: int
+    expires_at: int
+    jti: str
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(segment: str) -> bytes:
+    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+        raise CodeError("MALFORMED_CODE", "not base64url")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise CodeError("MALFORMED_CODE", "not base64url") from exc
+
+
+def _dumps(obj: dict) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_header_cache: dict[tuple[str, str], str] = {}
+
+
+def _header_segment(typ: str, kid: str) -> str:
+    seg = _header_cache.get((typ, kid))
+    if seg is None:
+        seg = _b64(_dumps({"alg": ALGORITHM, "typ": typ, "kid": kid}))
+        if len(_header_cache) < 64:
+            _header_cache[(typ, kid)] = seg
+    return seg
+
+
+def sign_compact(claims: dict, *, typ: str, key: SigningKey) -> str:
+    """A compact JWS over `claims` with header {alg: EdDSA, typ, kid}."""
+    if key.private_key is None:
+        raise ValueError("this key has no private half")
+    signing_input = _header_segment(typ, key.kid) + "." + _b64(_dumps(claims))
+    return signing_input + "." + _b64(key.private_key.sign(signing_input.encode("ascii")))
+
+
+# --------------------------------------------------------------------------- issuing
+
+
+def issue_codes(*, ring: KeyRing, issuer: str, holder_id: str, scene: str, now: int, ttl: int,
+                count: int = 1, extra: dict | None = None) -> list[IssuedCode]:
+    """`count` consecutive codes: code i is valid from now + i*ttl for ttl seconds, so a phone
+    without network can keep showing a valid code. `iat` is the real issue time for all."""
+    if scene not in SCENES:
+        raise ValueError(f"unknown scene {scene!r}")
+    if not 1 <= count <= 60 or not 1 <= ttl <= MAX_CODE_WINDOW:
+        raise ValueError("count or ttl out of range")
+    key = ring.signing_key()
+    out = []
+    for i in range(count):
+        nbf = now + i * ttl
+        jti = secrets.token_urlsafe(12)
+        claims = {"iss": issuer, "sub": holder_id, "scn": scene, "iat": now, "nbf": nbf, "exp": nbf + ttl,
+                  "jti": jti}
+        if extra:
+            claims.update(extra)
+        out.append(IssuedCode(sign_compact(claims, typ=CODE_TYP, key=key), nbf, nbf + ttl, jti))
+    return out
+
+
+def issue_place_code(*, ring: KeyRing, issuer: str, venue_id: str, name: str, district: str | None,
+                     now: int, ttl: int) -> IssuedCode:
+    key = ring.signing_key()
+    jti = secrets.token_urlsafe(12)
+    claims = {"iss": issuer, "sub": venue_id, "iat": now, "exp": now + ttl, "jti": jti, "name": name,
+              "district": district}
+    return IssuedCode(sign_compact(claims, typ=PLACE_TYP, key=key), now, now + ttl, jti)
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+def _keys_from(jwks) -> KeyRing:
+    if isinstance(jwks, KeyRing):
+        return jwks
+    if isinstance(jwks, dict):
+        try:
+            return KeyRing.from_jwks(jwks)
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError("not a usable JWKS") from exc
+    raise TypeError("jwks must be a JWKS dict or a KeyRing")
+
+
+def _int_claim(claims: dict, name: str) -> int:
+    value = claims.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CodeError("MALFORMED_CODE", f"{name} is not an integer")
+    return value
+
+
+def _str_claim(claims: dict, name: str, max_len: int = 256) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value or len(value) > max_len:
+        raise CodeError("MALFORMED_CODE", f"{name} is not a string")
+    return value
+
+
+def verify_compact(payload, *, typ: str, keys: KeyRing, required: tuple[str, ...]) -> tuple[dict, dict]:
+    """Structure, header, key and signature; returns (header, claims). No time checks."""
+    if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD or not _COMPACT.match(payload):
+        raise CodeError("MALFORMED_CODE", "not a compact JWS")
+    h_seg, c_seg, s_seg = payload.split(".")
+    try:
+        header = json.loads(_unb64(h_seg))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodeError("MALFORMED_CODE", "unreadable header") from exc
+    if not isinstance(header, dict):
+        raise CodeError("MALFORMED_CODE", "header is not an object")
+    if header.get("alg") != ALGORITHM:
+        # alg "none", HS256 keyed with our public key, RS256...: only EdDSA is ever accepted.
+        raise CodeError("CODE_BAD_SIGNATURE", "algorithm not allowed")
+    if header.get("typ") != typ:
+        raise CodeError("CODE_WRONG_TYPE", f"expected typ {typ}")
+    if set(header) - _HEADER_MEMBERS:
+        raise CodeError("MALFORMED_CODE", "unexpected header members")
+    kid = header.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise CodeError("CODE_UNKNOWN_KEY", "kid not in the key set")
+    signature = _unb64(s_seg)
+    if len(signature) != 64:
+        raise CodeError("CODE_BAD_SIGNATURE", "wrong signature length")
+    try:
+        key.public_key.verify(signature, (h_seg + "." + c_seg).encode("ascii"))
+    except InvalidSignature as exc:
+        raise CodeError("CODE_BAD_SIGNATURE", "signature does not verify") from exc
+    try:
+        claims = json.loads(_unb64(c_seg))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CodeError("MALFORMED_CODE", "unreadable claims") from exc
+    if not isinstance(claims, dict):
+        raise CodeError("MALFORMED_CODE", "claims are not an object")
+    for name in required:
+        if name not in claims:
+            raise CodeError("MALFORMED_CODE", f"missing claim {name}")
+    return header, claims
+
+
+def _check_window(*, nbf: int, exp: int, now: int, leeway: int) -> None:
+    if now >= exp + leeway:
+        raise CodeError("CODE_EXPIRED", "code expired")
+    if now + leeway < nbf:
+        raise CodeError("CODE_NOT_YET_VALID", "code not valid yet")
+
+
+def verify_code(payload, jwks, now: int, revoked=frozenset(), *, leeway: int = 10,
+                issuer: str | None = None) -> dict:
+    """Verify a 随申码 offline. `jwks` is the JWKS document (or a KeyRing); `revoked` the holder
+    ids from the revocation feed. Returns the claims or raises CodeError."""
+    _, claims = verify_compact(payload, typ=CODE_TYP, keys=_keys_from(jwks), required=CODE_CLAIMS)
+    for name in ("iss", "sub", "jti"):
+        _str_claim(claims, name)
+    scene = _str_claim(claims, "scn", 32)
+    if scene not in SCENES:
+        raise CodeError("MALFORMED_CODE", "unknown scene")
+    iat, nbf, exp = (_int_claim(claims, n) for n in ("iat", "nbf", "exp"))
+    if not nbf < exp or exp - nbf > MAX_CODE_WINDOW or iat > nbf:
+        raise CodeError("MALFORMED_CODE", "inconsistent validity window")
+    if issuer is not None and claims["iss"] != issuer:
+        raise CodeError("CODE_WRONG_ISSUER", "unknown issuer")
+    _check_window(nbf=nbf, exp=exp, now=now, leeway=leeway)
+    if claims["sub"] in revoked:
+        raise CodeError("CODE_REVOKED", "holder revoked")
+    return claims
+
+
+def verify_place_code(payload, jwks, now: int, *, leeway: int = 10, issuer: str | None = None) -> dict:
+    """Verify a place code (场所码); same strictness as verify_code."""
+    keys = _keys_from(jwks)
+    header, claims = verify_compact(payload, typ=PLACE_TYP, keys=keys, required=PLACE_CLAIMS)
+    for name in ("iss", "sub", "jti"):
+        _str_claim(claims, name)
+    _str_claim(claims, "name", 256)
+    iat, exp = _int_claim(claims, "iat"), _int_claim(claims, "exp")
+    if not iat < exp:
+        raise CodeError("MALFORMED_CODE", "inconsistent validity window")
+    key = keys.get(header["kid"])
+    if key is not None and key.retired_at is not None and iat > key.retired_at + leeway:
+        # A retired key signs nothing new: a later iat means the token was not made by us.
+        raise CodeError("CODE_BAD_SIGNATURE", "signed after its key was retired")
+    if issuer is not None and claims["iss"] != issuer:
+        raise CodeError("CODE_WRONG_ISSUER", "unknown issuer")
+    _check_window(nbf=iat, exp=exp, now=now, leeway=leeway)
+    return claims
+
+
+def unverified_claims(payload: str) -> dict:
+    """Claims without any check; for diagnostics only, never for decisions."""
+    try:
+        claims = json.loads(_unb64(payload.split(".")[1]))
+    except (IndexError, ValueError, UnicodeDecodeError, CodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
