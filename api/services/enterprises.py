@@ -83,7 +83,12 @@ def _audit(enterprise_id: int, action: str, *, now: int, actor: int | None, subj
                                    details=details, created_at=from_timestamp(now)))
 
 
+MAX_ID = 2**63 - 1     # ids beyond BIGINT cannot exist: answer "not found" without asking the database
+
+
 def _membership(enterprise_id: int, user_id: int) -> EnterpriseMember | None:
+    if not (0 < enterprise_id <= MAX_ID and 0 < user_id <= MAX_ID):
+        return None
     return db.session.scalar(select(EnterpriseMember).where(EnterpriseMember.enterprise_id == enterprise_id,
                                                             EnterpriseMember.user_id == user_id))
 

@@ -210,7 +210,9 @@ def _results(tokens: Sequence[str], response: httpx.Response) -> list[SendResult
         return [SendResult(t, "dead_token", detail=detail) for t in tokens]
     if status in (429, 503):
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return [SendResult(t, "rate_limited", retry_after=retry_after, detail=detail) for t in tokens]
+        return [
+            SendResult(t, "rate_limited", retry_after=retry_after, detail=detail) for t in tokens
+        ]
     if code == SYSTEM_ERROR or status >= 500:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         return [SendResult(t, "retryable", retry_after=retry_after, detail=detail) for t in tokens]

@@ -42,7 +42,10 @@ def pem(key: rsa.RSAPrivateKey) -> str:
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> Iterator[FakeFcm]:
     with FakeFcm(
-        project_id=PROJECT, client_email=CLIENT_EMAIL, key_id=KEY_ID, public_key=rsa_key.public_key()
+        project_id=PROJECT,
+        client_email=CLIENT_EMAIL,
+        key_id=KEY_ID,
+        public_key=rsa_key.public_key(),
     ) as server:
         yield server
 
@@ -66,7 +69,9 @@ def make_provider(
                 "token_uri": fake.token_uri,
             }
         )
-        provider = FcmProvider(service_account=account, base_url=fake.url, **overrides)  # type: ignore[arg-type]
+        provider = FcmProvider(
+            service_account=account, base_url=fake.url, **overrides  # type: ignore[arg-type]
+        )
         providers.append(provider)
         return provider
 
@@ -135,7 +140,8 @@ def test_one_request_per_token_and_one_cached_access_token(
 
     assert [r.token for r in results] == tokens
     assert {r.outcome for r in results} == {"ok"}
-    assert sorted(r.json()["message"]["token"] for r in fake.send_requests) == sorted(tokens + ["again"])
+    sent = sorted(r.json()["message"]["token"] for r in fake.send_requests)
+    assert sent == sorted(tokens + ["again"])
     assert len(fake.token_requests) == 1
 
 

@@ -59,6 +59,8 @@ def nested_not(depth: int) -> Any:
         ({"==": [AGE, {"var": "years_since_founding"}]}, "/==", "one attribute with one literal"),
         ({"==": [1, 1]}, "/==", "one attribute with one literal"),
         ({"==": [AGE, 2**40]}, "/==/1", "out of range"),
+        ({"==": [DISTRICT, "黄浦\u0000区"]}, "/==/1", "control or invalid characters"),
+        ({"in": [DISTRICT, ["\ud800"]]}, "/in/1/0", "control or invalid characters"),
         ({"and": [{"==": [AGE, 1]}], "or": [True]}, "", "exactly one operator"),
         ("age >= 60", "", "exactly one operator"),
         ({"var": "hukou"}, "", "attribute alone is not a condition"),
@@ -214,7 +216,8 @@ def test_compiled_sql_selects_the_same_people() -> None:
         metadata.create_all(conn)
         conn.execute(person.insert(), profiles)
         for rule in (ELDERLY_HUANGPU, {"!": ELDERLY_HUANGPU}):
-            matched = set(conn.scalars(sa.select(person.c.id).where(rules.compile_sql(rule, columns))))
+            condition = rules.compile_sql(rule, columns)
+            matched = set(conn.scalars(sa.select(person.c.id).where(condition)))
             expected = {
                 p["id"]
                 for p in profiles

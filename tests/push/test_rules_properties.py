@@ -21,12 +21,18 @@ INDUSTRIES = ["制造业", "批发和零售业", "信息技术", "餐饮"]
 SIZES = ["micro", "small", "medium", "large"]
 
 # Small pools make equality hits likely; odd text and extreme integers cover the edges.
-chinese_text = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4E2F), max_size=4)
+chinese_text = st.text(
+    alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x4E2F), max_size=4
+)
+# Any printable text: control characters are refused by validation (and NUL by PostgreSQL).
+printable_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=3
+)
 VALUES: dict[str, st.SearchStrategy[Any]] = {
     "age": st.integers(-1, 120) | st.sampled_from([0, 60, 2**31 - 1, -(2**31 - 1)]),
     "years_since_founding": st.integers(0, 40),
     "district": st.sampled_from(DISTRICTS) | chinese_text,
-    "industry": st.sampled_from(INDUSTRIES) | st.text(max_size=3),
+    "industry": st.sampled_from(INDUSTRIES) | printable_text,
     "size": st.sampled_from(SIZES),
     "hukou": st.booleans(),
     "veteran": st.booleans(),

@@ -6,6 +6,15 @@ from api.resources.schemas import CursorPageQuery, Schema
 HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON true/false only (marshmallow's Boolean also takes 1, "yes", ...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 # -- inbox ------------------------------------------------------------------------------------
 
 
@@ -87,13 +96,18 @@ class PreferencesSchema(Schema):
 
 class PreferencesUpdate(Schema):
     topics = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(TOPICS)),
-                            values=ma.fields.Boolean(required=True),
+                            values=StrictBoolean(required=True),
                             metadata={"description": "only the topics to change; `security` cannot be turned off"})
     quiet_hours = ma.fields.Nested(QuietHoursSchema, allow_none=True,
                                    metadata={"description": "null removes quiet hours"})
-    daily_cap = ma.fields.Integer(validate=ma.validate.Range(min=0, max=100))
+    daily_cap = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=100))
     language = ma.fields.String(validate=ma.validate.OneOf(["zh-CN", "en"]),
                                 metadata={"description": "language of push notifications"})
+
+    @ma.validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("give at least one of topics, quiet_hours, daily_cap, language", "_schema")
 
 
 # -- policies ---------------------------------------------------------------------------------

@@ -137,3 +137,54 @@ def test_an_operator_cannot_disable_themselves(client, operator):
     profile = client.get("/v1/me", headers=operator).json
     r = client.post(f"/v1/admin/users/{profile['id']}/disable", headers=operator, json={})
     assert r.status_code == 409 and r.json["error"] == "CANNOT_DISABLE_SELF"
+
+
+def _doc_example() -> dict:
+    """The Python example from docs/offline-verification.md, executed as written."""
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parents[3] / "docs" / "offline-verification.md").read_text()
+    source = re.search(r"## Example: Python with PyJWT\n\n```python\n(.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(source, "offline-verification.md", "exec"), namespace)
+    return namespace
+
+
+class _FlaskHttp:
+    """Stands in for the example's httpx client: same calls, served by the app in-process."""
+
+    def __init__(self, client, headers):
+        self.client, self.headers = client, headers
+
+    def get(self, path, params=None):
+        response = self.client.get(path, query_string=params or {}, headers=self.headers)
+        assert response.status_code == 200, response.json
+        return type("Response", (), {"json": lambda _self: response.json})()
+
+
+def test_the_documented_pyjwt_example_works(client, verified_resident, operator, login, app):
+    from api.extensions import db
+    from api.models import User
+
+    doc = _doc_example()
+    verifier = doc["OfflineVerifier"]("unused")
+    verifier.http = _FlaskHttp(client, operator)
+    verifier.sync()
+    code = client.get("/v1/codes/suishen?scene=medical", headers=verified_resident).json["codes"][0]["payload"]
+    assert verifier.verify(code)["scn"] == "medical"
+
+    refused = doc["CodeRefused"]
+    for bad, error in [(verified_resident["Authorization"].split()[1], "CODE_WRONG_TYPE"),
+                       ("garbage", "MALFORMED_CODE"),
+                       (code[:-6] + ("AAAAAA" if not code.endswith("AAAAAA") else "BBBBBB"), "CODE_BAD_SIGNATURE")]:
+        with pytest.raises(refused) as exc:
+            verifier.verify(bad)
+        assert exc.value.args[0] == error
+
+    with app.app_context():
+        user_id = db.session.query(User).filter(User.phone == "+8613900000001").one().id
+    assert client.post(f"/v1/admin/users/{user_id}/disable", headers=operator, json={}).status_code == 200
+    verifier.sync()
+    with pytest.raises(refused) as exc:
+        verifier.verify(code)
+    assert exc.value.args[0] == "CODE_REVOKED"

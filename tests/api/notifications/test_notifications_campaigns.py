@@ -82,7 +82,7 @@ def test_campaign_reaches_exactly_the_eligible_once(app, client, operator, town,
     s = status(client, operator, campaign_id)
     assert s["status"] == "done"
     assert s["matched"] == len(eligible) == s["detail"]["inbox_written"]
-    assert s["detail"]["chunks"] == s["detail"]["chunks_done"] >= 4          # 12 accounts, chunks of 3
+    assert s["detail"]["chunks"] == s["detail"]["chunks_done"] >= 4          # 11 persons, chunks of 3
     assert s["skipped"] == s["detail"]["skipped_no_device"] == len(eligible)   # nobody registered a device
     # The resident sees it, in their language.
     msg = client.get("/v1/inbox", headers={**eligible[0].headers, "Accept-Language": "en"}).json["items"][0]
@@ -201,8 +201,8 @@ def test_worker_killed_mid_chunk_then_chunks_run_twice(app, client, operator, to
         db.session.execute(CampaignChunk.__table__.update().where(CampaignChunk.campaign_id == campaign_id)
                            .values(done=False))
         db.session.commit()
-        rewritten = sum(campaign_jobs.write_chunk(campaign_id, seq)["matched"] for seq in seqs)
-        assert rewritten == len(eligible)          # the rows found there, none added
+        for seq in seqs:
+            assert campaign_jobs.write_chunk(campaign_id, seq)["matched"] == 0
         outbox = db.session.execute(select(PushOutbox.user_id, func.count()).where(
             PushOutbox.campaign_id == campaign_id).group_by(PushOutbox.user_id)).all()
     assert inbox_counts(app, campaign_id) == {p.user_id: 1 for p in eligible}

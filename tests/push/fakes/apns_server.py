@@ -1,4 +1,4 @@
-"""A fake APNs provider API: HTTP/2 cleartext with prior knowledge, built on ``h2`` over raw sockets.
+"""A fake APNs provider API: HTTP/2 cleartext (prior knowledge), ``h2`` over plain sockets.
 
 There is no HTTP/1.1 fallback, so a client that does not really speak HTTP/2 fails outright.
 The fake verifies the ES256 provider token against the configured public key and the headers

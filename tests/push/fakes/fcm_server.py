@@ -90,14 +90,17 @@ class FakeFcm(LoopbackHTTPServer):
         access_token = f"ya29.fake-{next(self._issued)}"
         with self.lock:
             self.valid_access_tokens.add(access_token)
-        return 200, {"access_token": access_token, "expires_in": self.expires_in, "token_type": "Bearer"}
+        grant = {"access_token": access_token, "token_type": "Bearer"}
+        grant["expires_in"] = self.expires_in
+        return 200, grant
 
     def send(self, request: RecordedRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         bearer = request.headers.get("authorization", "").removeprefix("Bearer ")
         with self.lock:
             authorised = bearer in self.valid_access_tokens
         if not authorised:
-            return 401, _status(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."), {}
+            error = _status(401, "UNAUTHENTICATED", "Invalid authentication credentials.")
+            return 401, error, {}
         message = request.json().get("message", {})
         token = message.get("token")
         android = message.get("android", {})
@@ -108,7 +111,9 @@ class FakeFcm(LoopbackHTTPServer):
             or android.get("priority", "NORMAL") not in ("HIGH", "NORMAL")
             or not all(isinstance(v, str) for v in data.values())
         ):
-            return 400, _status(400, "INVALID_ARGUMENT", "Invalid message", _fcm_code("INVALID_ARGUMENT")), {}
+            invalid = _fcm_code("INVALID_ARGUMENT")
+            error = _status(400, "INVALID_ARGUMENT", "Invalid message", invalid)
+            return 400, error, {}
         if token.startswith("bad-"):
             return 400, _status(
                 400, "INVALID_ARGUMENT",
@@ -123,13 +128,17 @@ class FakeFcm(LoopbackHTTPServer):
             ), {}
         decision = self.script.decide(token)
         if decision == "dead":
-            return 404, _status(404, "NOT_FOUND", "Requested entity was not found.", _fcm_code("UNREGISTERED")), {}
+            error = _status(
+                404, "NOT_FOUND", "Requested entity was not found.", _fcm_code("UNREGISTERED")
+            )
+            return 404, error, {}
         if decision == "rate_limited":
             return 429, _status(
                 429, "RESOURCE_EXHAUSTED", "Quota exceeded.", _fcm_code("QUOTA_EXCEEDED")
             ), {"Retry-After": "1"}
         if decision == "error":
-            return 500, _status(500, "INTERNAL", "Internal error encountered.", _fcm_code("INTERNAL")), {}
+            error = _status(500, "INTERNAL", "Internal error encountered.", _fcm_code("INTERNAL"))
+            return 500, error, {}
         return 200, {"name": f"projects/{self.project_id}/messages/{len(self.send_requests)}"}, {}
 
 

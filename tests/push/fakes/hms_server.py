@@ -59,7 +59,9 @@ class FakeHms(LoopbackHTTPServer):
         access_token = f"hms-at-{next(self._issued)}"
         with self.lock:
             self.valid_access_tokens.add(access_token)
-        return 200, {"access_token": access_token, "expires_in": self.expires_in, "token_type": "Bearer"}
+        grant = {"access_token": access_token, "token_type": "Bearer"}
+        grant["expires_in"] = self.expires_in
+        return 200, grant
 
     def send(self, request: RecordedRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
@@ -77,7 +79,8 @@ class FakeHms(LoopbackHTTPServer):
         if body.get("validate_only") is not False or not isinstance(tokens, list) or not tokens:
             return 400, self._answer("80100003", "Illegal message structure"), {}
         if len(tokens) > MAX_TOKENS:
-            return 400, self._answer("80300010", "The number of tokens exceeds the default value"), {}
+            too_many = self._answer("80300010", "The number of tokens exceeds the default value")
+            return 400, too_many, {}
         collapse_key = android.get("collapse_key", -1)
         if not isinstance(collapse_key, int) or not -1 <= collapse_key <= 100:
             return 400, self._answer("80100013", "Collapse_key is illegal"), {}
@@ -98,7 +101,11 @@ class FakeHms(LoopbackHTTPServer):
         if dead and len(dead) == len(tokens):
             return 400, self._answer("80300007", "All the tokens are invalid"), {}
         if dead:
-            detail = {"success": len(tokens) - len(dead), "failure": len(dead), "illegal_tokens": dead}
+            detail = {
+                "success": len(tokens) - len(dead),
+                "failure": len(dead),
+                "illegal_tokens": dead,
+            }
             return 200, self._answer("80100000", json.dumps(detail)), {}
         return 200, self._answer("80000000", "Success"), {}
 
