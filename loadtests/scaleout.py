@@ -76,14 +76,14 @@ def prove(a: str, b: str, seed_dir: Path, workers: dict, env: dict, workdir: Pat
     out["code_issued_A_verified_B"] = v1.status_code == 200
     out["replay_on_A_refused"] = v2.status_code == 409 and v2.json().get("error") == "CODE_REPLAYED"
 
-    # 3: a per-resident limit shared by both instances.
-    holder = next(x for x in residents if x["licence_id"])
+    # 3: a per-resident limit shared by both instances: mini-program login codes, 30/minute per
+    # resident (a use-case limit, on even with RATELIMIT_ENABLED=false), requests alternating A/B.
+    holder = residents[1]
+    appid = meta["miniprograms"][0]["appid"]
     statuses = []
     for i in range(32):
         c = (A, B)[i % 2]
-        s = c.post(f"/v1/licences/{holder['licence_id']}/presentations", json={"fields": ["vehicle_class"]},
-                   headers=bearer(holder["access_token"]))
-        statuses.append(s.status_code)
+        statuses.append(c.post(f"/v1/mp/{appid}/login-code", headers=bearer(holder["access_token"])).status_code)
     out["rate_limit_statuses"] = {str(k): statuses.count(k) for k in sorted(set(statuses))}
     out["rate_limit_across_instances"] = statuses[:30].count(201) == 30 and statuses[30:] == [429, 429]
 
@@ -166,12 +166,11 @@ def main(argv=None) -> int:
                              shape="steps", extra_env=extra)
                 report[name] = aggregated(RESULTS / f"{name}_stats.csv")
                 print(name, json.dumps(report[name]), flush=True)
-        procs += list(workers.values())
     finally:
+        for w in (locals().get("workers") or {}).values():
+            stack.stop_group(w)
         for proc in reversed(procs):
             stack.stop_group(proc)
-        for w in (report.get("_workers") or []):
-            stack.stop_group(w)
         broker.stop()
         for n in cluster:
             n.stop()

@@ -3,7 +3,8 @@ mini-program backends call the WeChat-compatible server API (same paths and shap
 
 The WeChat-compatible blueprint answers every failure, ours included, in WeChat's envelope
 `{errcode, errmsg}` with HTTP 200, as WeChat does: its error handlers are scoped to it, and a
-routing failure (wrong method, unknown path) under its prefixes is answered the same way.
+routing failure under its prefixes is answered the same way (a wrong method is HTTP 405, an
+unknown path 404, a request breaking the documented schema 400 — still in WeChat's envelope).
 """
 from __future__ import annotations
 
@@ -21,11 +22,11 @@ from api.extensions import Blueprint, StrictParser, db, now
 from miniprogram_adapter import services
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.schemas import (
-    WxErrorFields,
-    WxAccessTokenQuery, WxCode2SessionQuery, WxCode2SessionResponse, MpConsentList, MpConsentRequest, MpConsentSchema,
-    MpIssuedCode, WxLicenceRequest, WxLicenceResponse, MpCreated, WxOpenidRequest, WxPhoneCodeRequest,
-    WxPhoneNumberResponse, WxRealnameResponse, MpRegisterRequest, MpSecretRotated, WxStableTokenRequest,
-    WxSubscribeMessageRequest, WxSubscribeMessageResponse, WxTokenQuery, WxTokenResponse, MpUserInfoBundle)
+    MpConsentList, MpConsentRequest, MpConsentSchema, MpCreated, MpIssuedCode, MpRegisterRequest, MpSecretRotated,
+    MpUserInfoBundle, WxAccessTokenQuery, WxCode2SessionQuery, WxCode2SessionResponse, WxErrorFields,
+    WxLicenceRequest, WxLicenceResponse, WxOpenidRequest, WxPhoneCodeRequest, WxPhoneNumberResponse,
+    WxRealnameResponse, WxStableTokenRequest, WxSubscribeMessageRequest, WxSubscribeMessageResponse, WxTokenQuery,
+    WxTokenResponse)
 
 log = logging.getLogger("ssb.miniprogram")
 

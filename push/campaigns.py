@@ -164,12 +164,19 @@ def write_chunk(campaign_id: int, seq: int, *, fail_after_inbox: bool = False) -
                         literal(created, InboxMessage.__table__.c.created_at.type).label("created_at")
                         ).where(sa.true())   # SQLite needs a WHERE before an upsert's ON CONFLICT
     ins = _insert(InboxMessage.__table__).from_select(["user_id", "category", "campaign_id", "urgent", "created_at"], inbox_rows)
-    # preserve_rowcount: psycopg 3 otherwise reports -1 for INSERT .. SELECT through SQLAlchemy.
-    inserted = session.execute(ins.on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
-                               .execution_options(preserve_rowcount=True)).rowcount
-    if fail_after_inbox:
-        raise RuntimeError("worker killed mid-chunk (simulated)")
-    outboxed = session.execute(_outbox_insert(campaign, m).execution_options(preserve_rowcount=True)).rowcount
+    ins = ins.on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
+    if session.get_bind().dialect.name == "postgresql" and not fail_after_inbox:
+        # One statement: the inbox rows actually inserted feed the outbox insert (a data-modifying
+        # CTE), so the population slice is matched once. Outbox rows = inbox rows inserted.
+        written = ins.returning(InboxMessage.__table__.c.user_id).cte("written")
+        outboxed = inserted = session.execute(_outbox_insert(campaign, written)
+                                              .execution_options(preserve_rowcount=True)).rowcount
+    else:
+        # preserve_rowcount: psycopg 3 otherwise reports -1 for INSERT .. SELECT through SQLAlchemy.
+        inserted = session.execute(ins.execution_options(preserve_rowcount=True)).rowcount
+        if fail_after_inbox:
+            raise RuntimeError("worker killed mid-chunk (simulated)")
+        outboxed = session.execute(_outbox_insert(campaign, m).execution_options(preserve_rowcount=True)).rowcount
     session.execute(update(CampaignChunk).where(CampaignChunk.campaign_id == campaign_id, CampaignChunk.seq == seq,
                                                 CampaignChunk.done.is_(False))
                     .values(done=True, matched=inserted, outbox_written=outboxed, attempts=chunk.attempts,

@@ -7,6 +7,8 @@ Redis Cluster slot):
     hu:{u<user_id>}       holder_id of a user (immutable, long TTL)
     hb:{<bidx>}           holder_id of the verified user with this identity blind index, so a
                           registry import or a licence change can find whose entry to drop
+    hg:{<holder_id>}      generation, bumped by each invalidation: a cache fill WATCHes it, so a
+                          fill that read the database before a change cannot store stale data
 
 Invalidation: an ORM listener collects every User, Person and Licence written in a session
 and, after the commit succeeds, deletes the affected entries (real-name verification, account
@@ -48,6 +50,11 @@ def bidx_key(bidx: str) -> str:
     return f"hb:{{{bidx}}}"
 
 
+def generation_key(holder_id: str) -> str:
+    """Bumped by every invalidation; a fill that raced with one is not stored (same slot as hc)."""
+    return f"hg:{{{holder_id}}}"
+
+
 @dataclass
 class HolderInfo:
     user_id: int
@@ -86,13 +93,38 @@ def _truthy(value) -> bool:
 
 
 def load(holder_id: str) -> HolderInfo | None:
-    """From the database (the cold path), then cached."""
+    """From the database (the cold path), then cached unless an invalidation raced with us:
+    WATCH the holder's generation before reading, so a change committed while we read (a
+    disable, a real-name verification) can never be overwritten by the stale row we read."""
+    from redis.exceptions import WatchError
+
     from api.models import Person, User
 
-    user = db.session.scalar(select(User).where(User.holder_id == holder_id))
     redis = get_redis()
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.watch(generation_key(holder_id))
+        info = _read(holder_id, Person, User)
+        pipe.multi()
+        if info is None:
+            pipe.set(holder_key(holder_id), "{}", ex=MISSING_TTL)
+        else:
+            pipe.set(holder_key(holder_id), info.dumps(), ex=HOLDER_TTL)
+        try:
+            pipe.execute()
+        except WatchError:
+            return info   # still the best answer for this request; just not cached
+    if info is not None:
+        maps = redis.pipeline(transaction=False)
+        maps.set(user_key(info.user_id), holder_id, ex=MAP_TTL)
+        if info.bidx:
+            maps.set(bidx_key(info.bidx), holder_id, ex=HOLDER_TTL + 60)
+        maps.execute()
+    return info
+
+
+def _read(holder_id: str, Person, User) -> HolderInfo | None:
+    user = db.session.scalar(select(User).where(User.holder_id == holder_id))
     if user is None:
-        redis.set(holder_key(holder_id), "{}", ex=MISSING_TTL)
         return None
     info = HolderInfo(user_id=user.id, holder_id=user.holder_id, status=user.status, masked_name=user.masked_name,
                       verified=user.is_verified, bidx=user.id_number_bidx)
@@ -107,12 +139,6 @@ def load(holder_id: str) -> HolderInfo | None:
             info.birth_year = person.birth_date.year if person.birth_date else None
         for scene in _licence_scenes(user.id_number_bidx):
             setattr(info, scene, True)
-    pipe = redis.pipeline(transaction=False)
-    pipe.set(holder_key(holder_id), info.dumps(), ex=HOLDER_TTL)
-    pipe.set(user_key(user.id), holder_id, ex=MAP_TTL)
-    if info.bidx:
-        pipe.set(bidx_key(info.bidx), holder_id, ex=HOLDER_TTL + 60)
-    pipe.execute()
     return info
 
 
@@ -156,6 +182,8 @@ def invalidate(holder_ids=(), bidxs=()) -> None:
     if holder_ids:
         pipe = redis.pipeline(transaction=False)
         for h in holder_ids:
+            pipe.incr(generation_key(h))
+            pipe.expire(generation_key(h), HOLDER_TTL * 2)
             pipe.delete(holder_key(h))
         pipe.execute()
 

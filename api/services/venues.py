@@ -60,8 +60,16 @@ def _get_venue(public_id: str) -> Venue:
     return venue
 
 
+def staff_generation_key(venue_public_id: str) -> str:
+    return f"vsg:{{{venue_public_id}}}"
+
+
 def _invalidate_staff(public_id: str) -> None:
-    get_redis().delete(staff_key(public_id))
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.incr(staff_generation_key(public_id))
+    pipe.expire(staff_generation_key(public_id), STAFF_TTL * 2)
+    pipe.delete(staff_key(public_id))
+    pipe.execute()
 
 
 # --------------------------------------------------------------------------- operators
@@ -185,24 +193,33 @@ def staff_lookup_result(venue_public_id: str, user_id: int, raw: list) -> tuple[
 
 
 def _fill_staff_cache(venue_public_id: str, user_id: int) -> tuple[dict | None, list | None]:
+    """Read the venue and its grants, and cache them unless a grant changed meanwhile (WATCH on
+    the venue's generation, bumped by every change: a revoked grant is never cached back)."""
+    from redis.exceptions import WatchError
+
     redis = get_redis()
     key = staff_key(venue_public_id)
-    venue = db.session.scalar(select(Venue).where(Venue.public_id == venue_public_id))
-    if venue is None or venue.status != "active":
-        redis.hset(key, "v", "{}")
-        redis.expire(key, STAFF_MISSING_TTL)
-        return None, None
-    grants = db.session.execute(select(VenueStaff.user_id, VenueStaff.scenes).where(
-        VenueStaff.venue_id == venue.id, VenueStaff.revoked_at.is_(None))).all()
-    info = {"id": venue.public_id, "name": venue.name, "district": venue.district, "scenes": list(venue.scenes)}
-    mapping = {"v": json.dumps(info, ensure_ascii=False)}
-    mapping.update({f"u:{uid}": json.dumps(list(scenes)) for uid, scenes in grants})
-    pipe = redis.pipeline(transaction=True)
-    pipe.delete(key)
-    pipe.hset(key, mapping=mapping)
-    pipe.expire(key, STAFF_TTL)
-    pipe.execute()
-    mine = next((list(s) for uid, s in grants if uid == user_id), None)
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.watch(staff_generation_key(venue_public_id))
+        venue = db.session.scalar(select(Venue).where(Venue.public_id == venue_public_id))
+        if venue is None or venue.status != "active":
+            info, mine, mapping, ttl = None, None, {"v": "{}"}, STAFF_MISSING_TTL
+        else:
+            grants = db.session.execute(select(VenueStaff.user_id, VenueStaff.scenes).where(
+                VenueStaff.venue_id == venue.id, VenueStaff.revoked_at.is_(None))).all()
+            info = {"id": venue.public_id, "name": venue.name, "district": venue.district,
+                    "scenes": list(venue.scenes)}
+            mapping = {"v": json.dumps(info, ensure_ascii=False)}
+            mapping.update({f"u:{uid}": json.dumps(list(scenes)) for uid, scenes in grants})
+            mine, ttl = next((list(s) for uid, s in grants if uid == user_id), None), STAFF_TTL
+        pipe.multi()
+        pipe.delete(key)
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, ttl)
+        try:
+            pipe.execute()
+        except WatchError:
+            pass   # answer this request from what we read; the next one reads again
     return info, mine
 
 

@@ -193,3 +193,24 @@ def test_qr_package_stays_pure():
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     assert alias.name.split(".")[0] not in ("api", "flask", "sqlalchemy", "redis"), path
+
+
+@settings(max_examples=150, deadline=None)
+@given(issuer=st.text(max_size=40), holder=st.text(min_size=1, max_size=40),
+       scene=st.sampled_from(["general", "transport", "veteran"]), now=st.integers(0, 2**40),
+       extra=st.one_of(st.none(), st.fixed_dictionaries({"ent": st.fixed_dictionaries(
+           {"enterprise_id": st.integers(), "role": st.text(max_size=10)})})))
+def test_hand_serialised_claims_are_exactly_compact_json(issuer, holder, scene, now, extra):
+    code = issue_codes(ring=RING, issuer=issuer, holder_id=holder, scene=scene, now=now, ttl=60, extra=extra)[0]
+    segment = code.payload.split(".")[1]
+    raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    claims = json.loads(raw)
+    expected = {"iss": issuer, "sub": holder, "scn": scene, "iat": now, "nbf": now, "exp": now + 60,
+                "jti": claims["jti"], **(extra or {})}
+    assert claims == expected
+    assert raw == json.dumps(expected, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_extra_claims_cannot_override_registered_ones():
+    with pytest.raises(ValueError):
+        issue_codes(ring=RING, issuer=ISS, holder_id="h", scene="general", now=NOW, ttl=60, extra={"sub": "x"})

@@ -129,3 +129,28 @@ def test_a_process_that_has_not_reloaded_yet_accepts_codes_signed_with_a_new_key
     assert jwt.get_unverified_header(code)["kid"] not in {k.kid for k in b.extensions["ssb.keyring"]._ring.keys}
     r = cb.post("/v1/verify", headers=bearer(tokens[staff_user]), json={"payload": code, "venue_id": venue["id"]})
     assert r.status_code == 200, r.json
+
+
+def test_a_cache_fill_racing_with_an_invalidation_is_not_stored(app, resident, monkeypatch):
+    """A verify reads the holder row, then (before it stores it) an operator disables the
+    account: the stale row must not land in the cache."""
+    from api.extensions import get_redis
+    from api.services import holder_cache
+
+    hid = jwt.decode(resident["Authorization"].split()[1], options={"verify_signature": False})["hid"]
+    real_read = holder_cache._read
+
+    def read_then_someone_invalidates(*args):
+        info = real_read(*args)
+        holder_cache.invalidate([hid])          # what the disable's after-commit hook does
+        return info
+
+    monkeypatch.setattr(holder_cache, "_read", read_then_someone_invalidates)
+    with app.app_context():
+        get_redis().delete(holder_cache.holder_key(hid))
+        assert holder_cache.load(hid).holder_id == hid
+        assert get_redis().get(holder_cache.holder_key(hid)) is None
+    monkeypatch.setattr(holder_cache, "_read", real_read)
+    with app.app_context():
+        holder_cache.load(hid)
+        assert get_redis().get(holder_cache.holder_key(hid)) is not None

@@ -255,3 +255,24 @@ def test_the_replay_key_lives_until_the_code_expires(app, verify, get_code, resi
         from api.extensions import get_redis
         ttl = get_redis().ttl(replay_key(claims["sub"], claims["jti"]))
         assert 0 < ttl <= 60 + 11
+
+
+def test_enterprise_scene_for_a_token_acting_for_an_enterprise(app, client, login, operator, make_venue, resident):
+    import time as _time
+    from api.services.tokens import decode_access_token, issue_access_token
+    office = make_venue(kind="government", name="市民中心")
+    client.post(f"/v1/admin/venues/{office['id']}/staff", headers=operator,
+                json={"phone": "13900000044", "scenes": ["enterprise"]})
+    clerk = bearer(login("13900000044", device_id="desk"))
+    with app.app_context():
+        p = decode_access_token(resident["Authorization"].split()[1], now=int(_time.time()))
+        acting, _ = issue_access_token(user_id=p.user_id, session_id=p.session_id, roles=list(p.roles),
+                                       now=int(_time.time()), acting_for={"enterprise_id": 7, "role": "admin"},
+                                       holder_id=p.claims["hid"])
+    r = client.get("/v1/codes/suishen?scene=enterprise", headers=bearer(acting))
+    assert r.status_code == 200, r.json
+    code = r.json["codes"][0]["payload"]
+    assert _claims(code)["ent"] == {"enterprise_id": 7, "role": "admin"}
+    r = client.post("/v1/verify", headers=clerk, json={"payload": code, "venue_id": office["id"]})
+    assert r.status_code == 200, r.json
+    assert r.json["entitlement"] == {"enterprise_id": 7, "role": "admin"}
