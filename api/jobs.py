@@ -17,7 +17,8 @@ from dramatiq.middleware import Middleware
 from flask import current_app
 
 # Modules whose jobs must be declared before a broker binds them. Packages add theirs here.
-JOB_MODULES: list[str] = []
+# (Routes often import job modules only inside functions, so the worker would not see them.)
+JOB_MODULES: list[str] = ["push.campaigns", "push.outbox"]
 
 _declared: dict[str, tuple[Callable, dict]] = {}
 

@@ -102,6 +102,7 @@ def verify_writes(database_url: str, writes: list[dict]) -> dict:
 
 
 def main(argv=None) -> int:
+    stack.exit_on_sigterm()
     p = argparse.ArgumentParser(prog="python -m loadtests.faults", description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=30)
     p.add_argument("--residents", type=int, default=3000)

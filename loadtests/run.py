@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    stack.exit_on_sigterm()
     a = build_parser().parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="ssb-loadtest-"))

@@ -96,7 +96,7 @@ def prove(a: str, b: str, seed_dir: Path, workers: dict, env: dict, workdir: Pat
                           json={"title": "扩容验证", "body": "正文", "topic": "general", "rule": rule}).json()
         return client.post(f"/v1/admin/policies/{pol['id']}/campaigns", headers=bearer(op)).json()["campaign_id"]
 
-    def done(client: httpx.Client, cid: int, timeout: float = 60) -> dict:
+    def done(client: httpx.Client, cid: int, timeout: float = 30) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             st = client.get(f"/v1/admin/campaigns/{cid}", headers=bearer(op)).json()
@@ -118,6 +118,7 @@ def prove(a: str, b: str, seed_dir: Path, workers: dict, env: dict, workdir: Pat
 
 
 def main(argv=None) -> int:
+    stack.exit_on_sigterm()
     p = argparse.ArgumentParser(prog="python -m loadtests.scaleout", description=__doc__.split("\n\n")[0])
     p.add_argument("--residents", type=int, default=5000)
     p.add_argument("--users", type=int, default=80, help="users at the top step")

@@ -18,6 +18,11 @@ BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (e.g. `timeout`) raises SystemExit, so `finally` blocks stop what we started."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
