@@ -177,17 +177,24 @@ def _str_claim(claims: dict, name: str, max_len: int = 256) -> str:
     return value
 
 
+_header_cache_by_segment: dict[str, dict] = {}
+
+
 def verify_compact(payload, *, typ: str, keys: KeyRing, required: tuple[str, ...]) -> tuple[dict, dict]:
     """Structure, header, key and signature; returns (header, claims). No time checks."""
     if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD or not _COMPACT.match(payload):
         raise CodeError("MALFORMED_CODE", "not a compact JWS")
     h_seg, c_seg, s_seg = payload.split(".")
-    try:
-        header = json.loads(_unb64(h_seg))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CodeError("MALFORMED_CODE", "unreadable header") from exc
-    if not isinstance(header, dict):
-        raise CodeError("MALFORMED_CODE", "header is not an object")
+    header = _header_cache_by_segment.get(h_seg)
+    if header is None:
+        try:
+            header = json.loads(_unb64(h_seg))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CodeError("MALFORMED_CODE", "unreadable header") from exc
+        if not isinstance(header, dict):
+            raise CodeError("MALFORMED_CODE", "header is not an object")
+        if header.get("alg") == ALGORITHM and set(header) <= _HEADER_MEMBERS and len(_header_cache_by_segment) < 256:
+            _header_cache_by_segment[h_seg] = header   # our own few headers: decode each once
     if header.get("alg") != ALGORITHM:
         # alg "none", HS256 keyed with our public key, RS256...: only EdDSA is ever accepted.
         raise CodeError("CODE_BAD_SIGNATURE", "algorithm not allowed")
