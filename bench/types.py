@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Scenario:
     path: str
     headers: dict = field(default_factory=dict)
     body: dict | None = None
-    bodies: list[dict] | None = None
+    bodies: list[dict] | Callable[[], list[dict]] | None = None   # a callable is called per round
     expect_status: int = 200
 
 
