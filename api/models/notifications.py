@@ -171,6 +171,9 @@ class PushOutbox(Base):
               sqlite_where=text("status = 'pending'")),
         Index("ix_push_outbox_sent", "user_id", "sent_at", postgresql_where=text("status = 'sent'"),
               sqlite_where=text("status = 'sent'")),
+        # For the ON DELETE CASCADE from inbox_messages; campaign rows (inbox_id NULL) stay out of it.
+        Index("ix_push_outbox_inbox_id", "inbox_id", postgresql_where=text("inbox_id IS NOT NULL"),
+              sqlite_where=text("inbox_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

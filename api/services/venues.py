@@ -39,6 +39,7 @@ DEFAULT_SCENES = {
     "other": ["general"],
 }
 
+MAX_ID = 2**63 - 1   # ids in URLs beyond BIGINT simply do not exist
 STAFF_TTL = 3600
 STAFF_MISSING_TTL = 60
 
@@ -144,6 +145,8 @@ def list_staff(*, venue_id: str) -> list[dict]:
 
 def revoke_staff(*, venue_id: str, user_id: int, now: int) -> None:
     venue = _get_venue(venue_id)
+    if not 0 < user_id <= MAX_ID:
+        raise AppError("STAFF_NOT_FOUND")
     grant = db.session.scalar(select(VenueStaff).where(VenueStaff.venue_id == venue.id,
                                                        VenueStaff.user_id == user_id,
                                                        VenueStaff.revoked_at.is_(None)))
@@ -159,7 +162,7 @@ def disable_user(*, operator: Principal, user_id: int, reason: str | None, now: 
     the holder id published in the revocation feed for offline scanners. Idempotent."""
     from api.services.sessions import revoke_all_sessions
 
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise AppError("USER_NOT_FOUND")
     if user.id == operator.user_id:

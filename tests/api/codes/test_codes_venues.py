@@ -106,3 +106,11 @@ def test_check_in_at_an_expired_place_code(client, operator, venue, login, clock
 
 def test_check_in_needs_a_resident(client):
     assert client.post("/v1/checkins", json={"payload": "x"}).status_code == 401
+
+
+def test_ids_beyond_bigint_are_not_found(client, operator, venue):
+    huge = 12075290458176462782765989888
+    r = client.post(f"/v1/admin/users/{huge}/disable", headers=operator, json={})
+    assert r.status_code == 404 and r.json["error"] == "USER_NOT_FOUND"
+    r = client.delete(f"/v1/admin/venues/{venue['id']}/staff/{huge}", headers=operator)
+    assert r.status_code == 404 and r.json["error"] == "STAFF_NOT_FOUND"
