@@ -14,17 +14,14 @@ header, `kid` looked up in the given key set only, every required claim present 
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import secrets
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
 
 from qr.keys import KeyRing, SigningKey
-from qr.tokens import TokenError
+from qr.tokens import TokenError, header_segment, b64url, b64url_decode, decode_verified, json_bytes, sign_with_key
 
 CODE_TYP = "ssb-code+jwt"
 PLACE_TYP = "ssb-place+jwt"
@@ -40,9 +37,6 @@ MAX_CODE_WINDOW = 3600
 
 CODE_CLAIMS = ("iss", "sub", "scn", "iat", "nbf", "exp", "jti")
 PLACE_CLAIMS = ("iss", "sub", "iat", "exp", "jti", "name")
-_HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
-_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 class CodeError(TokenError):
@@ -62,40 +56,16 @@ class IssuedCode:
 
 
 def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(segment: str) -> bytes:
-    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
-        raise CodeError("MALFORMED_CODE", "not base64url")
-    try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise CodeError("MALFORMED_CODE", "not base64url") from exc
+    return b64url(raw)
 
 
 def _dumps(obj: dict) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-_header_cache: dict[tuple[str, str], str] = {}
-
-
-def _header_segment(typ: str, kid: str) -> str:
-    seg = _header_cache.get((typ, kid))
-    if seg is None:
-        seg = _b64(_dumps({"alg": ALGORITHM, "typ": typ, "kid": kid}))
-        if len(_header_cache) < 64:
-            _header_cache[(typ, kid)] = seg
-    return seg
+    return json_bytes(obj)
 
 
 def sign_compact(claims: dict, *, typ: str, key: SigningKey) -> str:
-    """A compact JWS over `claims` with header {alg: EdDSA, typ, kid}."""
-    if key.private_key is None:
-        raise ValueError("this key has no private half")
-    signing_input = _header_segment(typ, key.kid) + "." + _b64(_dumps(claims))
-    return signing_input + "." + _b64(key.private_key.sign(signing_input.encode("ascii")))
+    """A compact JWS over `claims` with header {alg: EdDSA, typ, kid} (see qr.tokens)."""
+    return sign_with_key(claims, typ=typ, key=key)
 
 
 # --------------------------------------------------------------------------- issuing
@@ -123,7 +93,7 @@ def issue_codes(*, ring: KeyRing, issuer: str, holder_id: str, scene: str, now: 
     if key.private_key is None:
         raise ValueError("this key has no private half")
     sign = key.private_key.sign
-    header = _header_segment(CODE_TYP, key.kid) + "."
+    header = header_segment(CODE_TYP, key.kid) + "."
     # The claims are serialised by hand (same JSON as json.dumps with compact separators): on
     # this hot path the json module costs as much as a tenth of the Ed25519 signature.
     head = '{"iss":' + _json_str(issuer) + ',"sub":' + _json_str(holder_id) + ',"scn":"' + scene + '","iat":' + \
@@ -177,52 +147,18 @@ def _str_claim(claims: dict, name: str, max_len: int = 256) -> str:
     return value
 
 
-_header_cache_by_segment: dict[str, dict] = {}
+# qr.tokens speaks of tokens in general; scanners branch on code-specific machine codes.
+_CODE_ERRORS = {"MALFORMED_TOKEN": "MALFORMED_CODE", "MISSING_CLAIM": "MALFORMED_CODE",
+                "BAD_SIGNATURE": "CODE_BAD_SIGNATURE", "WRONG_TYPE": "CODE_WRONG_TYPE",
+                "UNKNOWN_KEY": "CODE_UNKNOWN_KEY"}
 
 
 def verify_compact(payload, *, typ: str, keys: KeyRing, required: tuple[str, ...]) -> tuple[dict, dict]:
     """Structure, header, key and signature; returns (header, claims). No time checks."""
-    if not isinstance(payload, str) or len(payload) > MAX_PAYLOAD or not _COMPACT.match(payload):
-        raise CodeError("MALFORMED_CODE", "not a compact JWS")
-    h_seg, c_seg, s_seg = payload.split(".")
-    header = _header_cache_by_segment.get(h_seg)
-    if header is None:
-        try:
-            header = json.loads(_unb64(h_seg))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CodeError("MALFORMED_CODE", "unreadable header") from exc
-        if not isinstance(header, dict):
-            raise CodeError("MALFORMED_CODE", "header is not an object")
-        if header.get("alg") == ALGORITHM and set(header) <= _HEADER_MEMBERS and len(_header_cache_by_segment) < 256:
-            _header_cache_by_segment[h_seg] = header   # our own few headers: decode each once
-    if header.get("alg") != ALGORITHM:
-        # alg "none", HS256 keyed with our public key, RS256...: only EdDSA is ever accepted.
-        raise CodeError("CODE_BAD_SIGNATURE", "algorithm not allowed")
-    if header.get("typ") != typ:
-        raise CodeError("CODE_WRONG_TYPE", f"expected typ {typ}")
-    if set(header) - _HEADER_MEMBERS:
-        raise CodeError("MALFORMED_CODE", "unexpected header members")
-    kid = header.get("kid")
-    key = keys.get(kid) if isinstance(kid, str) else None
-    if key is None:
-        raise CodeError("CODE_UNKNOWN_KEY", "kid not in the key set")
-    signature = _unb64(s_seg)
-    if len(signature) != 64:
-        raise CodeError("CODE_BAD_SIGNATURE", "wrong signature length")
     try:
-        key.public_key.verify(signature, (h_seg + "." + c_seg).encode("ascii"))
-    except InvalidSignature as exc:
-        raise CodeError("CODE_BAD_SIGNATURE", "signature does not verify") from exc
-    try:
-        claims = json.loads(_unb64(c_seg))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CodeError("MALFORMED_CODE", "unreadable claims") from exc
-    if not isinstance(claims, dict):
-        raise CodeError("MALFORMED_CODE", "claims are not an object")
-    for name in required:
-        if name not in claims:
-            raise CodeError("MALFORMED_CODE", f"missing claim {name}")
-    return header, claims
+        return decode_verified(payload, typ=typ, ring=keys, required=required, max_length=MAX_PAYLOAD)
+    except TokenError as exc:
+        raise CodeError(_CODE_ERRORS.get(exc.code, "MALFORMED_CODE"), exc.detail) from None
 
 
 def _check_window(*, nbf: int, exp: int, now: int, leeway: int) -> None:
@@ -276,7 +212,7 @@ def verify_place_code(payload, jwks, now: int, *, leeway: int = 10, issuer: str 
 def unverified_claims(payload: str) -> dict:
     """Claims without any check; for diagnostics only, never for decisions."""
     try:
-        claims = json.loads(_unb64(payload.split(".")[1]))
-    except (IndexError, ValueError, UnicodeDecodeError, CodeError):
+        claims = json.loads(b64url_decode(payload.split(".")[1]))
+    except (IndexError, ValueError, UnicodeDecodeError, TokenError):
         return {}
     return claims if isinstance(claims, dict) else {}

@@ -1,21 +1,37 @@
-"""Typed compact JWS (EdDSA) tokens.
+"""Typed compact JWS (RFC 7515, EdDSA/Ed25519): the one signer and strict verifier for every
+token kind we issue (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`, `ssb-place+jwt`, ...).
 
-Every token kind has its own `typ` header (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`,
-`ssb-place+jwt`) and they never interchange: `verify` checks `typ`, pins `alg` to EdDSA and
-takes the key only from the ring by `kid`. Time checks use the `now` passed in, so offline
-scanners and tests control the clock.
+Token kinds never interchange: `verify` checks `typ`, pins `alg` to EdDSA, accepts only
+`alg`/`typ`/`kid` in the header and takes the key only from the ring by `kid`. Time checks use
+the `now` passed in, so offline scanners and tests control the clock.
+
+Signing and parsing are done here with json + base64 + `cryptography` rather than PyJWT: on the
+hot paths (every authenticated request, every code shown or scanned) PyJWT's generic checks
+cost more than the Ed25519 operation itself. The tokens stay standard: any JWT library verifies
+them with our JWKS (tests check PyJWT both ways).
 """
 from __future__ import annotations
 
-import jwt
+import base64
+import binascii
+import json
+import re
 
-from qr.keys import KeyRing
+from cryptography.exceptions import InvalidSignature
+
+from qr.keys import KeyRing, SigningKey
 
 ALGORITHM = "EdDSA"
+HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})
+MAX_TOKEN_LENGTH = 4096
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
 class TokenError(Exception):
-    """A token was refused. `code` is a stable machine code the API maps to its errors."""
+    """A token was refused. `code` is a stable machine code: MALFORMED_TOKEN, WRONG_TYPE,
+    UNKNOWN_KEY, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID, WRONG_AUDIENCE, WRONG_ISSUER, MISSING_CLAIM."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
@@ -23,47 +39,102 @@ class TokenError(Exception):
         self.detail = detail
 
 
-def sign(claims: dict, *, typ: str, ring: KeyRing) -> str:
-    key = ring.signing_key()
-    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"typ": typ, "kid": key.kid})
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def verify(token: str, *, typ: str, ring: KeyRing, now: int, audience: str | None = None,
-           issuer: str | None = None, leeway: int = 0,
-           required: tuple[str, ...] = ("iss", "exp", "iat", "jti")) -> dict:
-    """Return the claims of a valid token or raise TokenError with one of:
-    MALFORMED_TOKEN, WRONG_TYPE, UNKNOWN_KEY, BAD_SIGNATURE, EXPIRED, NOT_YET_VALID,
-    WRONG_AUDIENCE, WRONG_ISSUER, MISSING_CLAIM."""
-    if not isinstance(token, str) or token.count(".") != 2 or len(token) > 4096:
-        raise TokenError("MALFORMED_TOKEN", "not a compact JWS")
+def b64url_decode(segment: str) -> bytes:
+    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+        raise TokenError("MALFORMED_TOKEN", "not base64url")
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise TokenError("MALFORMED_TOKEN", "unreadable header") from exc
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise TokenError("MALFORMED_TOKEN", "not base64url") from exc
+
+
+def json_bytes(obj: dict) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+_header_segments: dict[tuple[str, str], str] = {}
+
+
+def header_segment(typ: str, kid: str) -> str:
+    seg = _header_segments.get((typ, kid))
+    if seg is None:
+        seg = b64url(json_bytes({"alg": ALGORITHM, "typ": typ, "kid": kid}))
+        if len(_header_segments) < 64:
+            _header_segments[(typ, kid)] = seg
+    return seg
+
+
+def sign_with_key(claims: dict, *, typ: str, key: SigningKey) -> str:
+    """A compact JWS over `claims` with header {alg: EdDSA, typ, kid}."""
+    if key.private_key is None:
+        raise ValueError("this key has no private half")
+    signing_input = header_segment(typ, key.kid) + "." + b64url(json_bytes(claims))
+    return signing_input + "." + b64url(key.private_key.sign(signing_input.encode("ascii")))
+
+
+def sign(claims: dict, *, typ: str, ring: KeyRing) -> str:
+    """Sign with the ring's newest active key."""
+    return sign_with_key(claims, typ=typ, key=ring.signing_key())
+
+
+_parsed_headers: dict[str, dict] = {}
+
+
+def decode_verified(token, *, typ: str, ring: KeyRing, required: tuple[str, ...] = (),
+                    max_length: int = MAX_TOKEN_LENGTH) -> tuple[dict, dict]:
+    """Structure, header, key and signature; returns (header, claims). No time checks."""
+    if not isinstance(token, str) or len(token) > max_length or not _COMPACT.match(token):
+        raise TokenError("MALFORMED_TOKEN", "not a compact JWS")
+    h_seg, c_seg, s_seg = token.split(".")
+    header = _parsed_headers.get(h_seg)
+    if header is None:
+        try:
+            header = json.loads(b64url_decode(h_seg))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TokenError("MALFORMED_TOKEN", "unreadable header") from exc
+        if not isinstance(header, dict):
+            raise TokenError("MALFORMED_TOKEN", "header is not an object")
+        if header.get("alg") == ALGORITHM and set(header) <= HEADER_MEMBERS and len(_parsed_headers) < 256:
+            _parsed_headers[h_seg] = header   # our own few headers: parse each once
     if header.get("alg") != ALGORITHM:
-        # Covers alg "none" and HS256-with-the-public-key confusion: only EdDSA is ever accepted.
+        # alg "none", HS256 keyed with our public key, RS256...: only EdDSA is ever accepted.
         raise TokenError("BAD_SIGNATURE", "algorithm not allowed")
     if header.get("typ") != typ:
         raise TokenError("WRONG_TYPE", f"expected typ {typ}")
+    if set(header) - HEADER_MEMBERS:
+        raise TokenError("MALFORMED_TOKEN", "unexpected header members")
     kid = header.get("kid")
     key = ring.get(kid) if isinstance(kid, str) else None
     if key is None:
-        raise TokenError("UNKNOWN_KEY", "kid not in our key ring")
+        raise TokenError("UNKNOWN_KEY", "kid not in the key set")
+    signature = b64url_decode(s_seg) if s_seg else b""
+    if len(signature) != 64:
+        raise TokenError("BAD_SIGNATURE", "wrong signature length")
     try:
-        claims = jwt.decode(
-            token, key.public_key, algorithms=[ALGORITHM],
-            options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False,
-                     "verify_iss": False},
-        )
-    except jwt.InvalidSignatureError as exc:
+        key.public_key.verify(signature, (h_seg + "." + c_seg).encode("ascii"))
+    except InvalidSignature as exc:
         raise TokenError("BAD_SIGNATURE", "signature does not verify") from exc
-    except jwt.PyJWTError as exc:
-        raise TokenError("MALFORMED_TOKEN", "undecodable token") from exc
+    try:
+        claims = json.loads(b64url_decode(c_seg))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TokenError("MALFORMED_TOKEN", "unreadable claims") from exc
     if not isinstance(claims, dict):
         raise TokenError("MALFORMED_TOKEN", "claims are not an object")
     for name in required:
         if name not in claims:
             raise TokenError("MISSING_CLAIM", name)
+    return header, claims
+
+
+def verify(token: str, *, typ: str, ring: KeyRing, now: int, audience: str | None = None,
+           issuer: str | None = None, leeway: int = 0,
+           required: tuple[str, ...] = ("iss", "exp", "iat", "jti")) -> dict:
+    """Return the claims of a valid token or raise TokenError."""
+    _, claims = decode_verified(token, typ=typ, ring=ring, required=required)
     _check_times(claims, now=now, leeway=leeway)
     if audience is not None:
         aud = claims.get("aud")

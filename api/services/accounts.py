@@ -27,15 +27,24 @@ def get_user(user_id: int) -> User:
     return user
 
 
+_PROFILE_COLUMNS = (User.id, User.phone, User.roles, User.status, User.created_at, User.masked_name,
+                    User.id_type, User.id_number_masked, User.real_name_verified_at)
+
+
 def profile(user_id: int) -> dict:
-    user = get_user(user_id)
+    # A plain column select, not an ORM load: /v1/me is read on every app start.
+    user = db.session.execute(select(*_PROFILE_COLUMNS).where(User.id == user_id)).one_or_none()
+    if user is None:
+        raise AppError("USER_NOT_FOUND")
+    if user.status != "active":
+        raise AppError("ACCOUNT_DISABLED")
     return {
         "id": user.id,
         "phone": mask_phone(user.phone),
         "roles": sorted(user.roles),
         "created_at": user.created_at,
         "real_name": {
-            "verified": user.is_verified,
+            "verified": user.real_name_verified_at is not None,
             "name": user.masked_name,
             "id_type": user.id_type,
             "id_number": user.id_number_masked,
