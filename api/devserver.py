@@ -1,4 +1,4 @@
-"""`make run`: gunicorn (the API) and a Dramatiq worker side by side, stopped together.
+"""`make run`: gunicorn (the API), a Dramatiq worker and the push outbox relay, stopped together.
 
 Both are started after the embedded Redis (if no REDIS_URL) is up, so they share it.
 """
@@ -29,6 +29,8 @@ def main() -> int:
                           "wsgi:app"], env=env),
         subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "api.worker", "--processes", "1", "--threads", "4"],
                          env=env),
+        # The outbox relay: resumes campaigns and sends pushes left pending (Redis outage, quiet hours).
+        subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "push", "relay", "--loop"], env=env),
     ]
     print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops", file=sys.stderr)
 

@@ -43,16 +43,16 @@ def _populate(conn, n: int) -> None:
     districts = "ARRAY[" + ",".join(f"'{d}'" for d in DISTRICTS) + "]"
     conn.execute(text(f"""
         INSERT INTO persons (id, id_type, id_number_bidx, id_number_enc, name, birth_date, district, hukou, attributes)
-        SELECT g, 'resident_id', 'bidx-' || g, '\\x00'::bytea, '居民', DATE '1926-01-01' + ((g * 7919) % 36500),
+        SELECT g, 'resident_id', 'bidx-' || g, '\\x00'::bytea, '居民', DATE '1926-01-01' + CAST((g * 7919) % 36500 AS integer),
                ({districts})[1 + (g * 31) % 16], (g % 3) <> 0,
                CAST('{{"veteran": ' || CASE WHEN g % 50 = 0 THEN 'true' ELSE 'false' END || '}}' AS json)
-        FROM generate_series(1, :n) AS g"""), {"n": n})
+        FROM generate_series(CAST(1 AS bigint), :n) AS g"""), {"n": n})
     conn.execute(text("""
         INSERT INTO users (id, phone, roles, status, holder_id, created_at, id_type, id_number_bidx,
                            real_name_verified_at)
         SELECT g, '+86' || (13000000000 + g), '["resident"]', 'active', md5(g::text), now(), 'resident_id',
                'bidx-' || g, now()
-        FROM generate_series(1, :n) AS g"""), {"n": n})
+        FROM generate_series(CAST(1 AS bigint), :n) AS g"""), {"n": n})
     conn.execute(text("SELECT setval(pg_get_serial_sequence('users', 'id'), :n)"), {"n": n})
     conn.execute(text("ANALYZE users; ANALYZE persons"))
 
