@@ -111,10 +111,15 @@ def _claim(now: int, limit: int) -> list[int]:
                                      or_(PushOutbox.lease_until.is_(None), PushOutbox.lease_until <= now))
          .order_by(PushOutbox.not_before, PushOutbox.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(q))
-    if ids:
-        db.session.execute(update(PushOutbox).where(PushOutbox.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+        ids = list(db.session.scalars(q.with_for_update(skip_locked=True)))
+        if ids:
+            db.session.execute(update(PushOutbox).where(PushOutbox.id.in_(ids))
+                               .values(lease_until=now + LEASE_SECONDS))
+    else:
+        # No row locks (SQLite): select-and-lease in one statement, so two relays running at
+        # once (worker threads) can never lease, and send, the same row.
+        ids = list(db.session.scalars(update(PushOutbox).where(PushOutbox.id.in_(q.scalar_subquery()))
+                                      .values(lease_until=now + LEASE_SECONDS).returning(PushOutbox.id)))
     db.session.commit()
     return ids
 
