@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test migrate worker bench loadtest clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-loadtest.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt
