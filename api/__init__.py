@@ -6,7 +6,7 @@ import logging
 import flask_smorest
 import redis as redis_lib
 from flask import Flask, g, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config
@@ -127,6 +127,10 @@ def _register_error_handlers(app: Flask, api) -> None:
             db.session.rollback()
         except Exception:  # the connection is gone; the pool discards it
             pass
+        if isinstance(exc, DataError):
+            # The database refused a value as data (NUL in a path parameter, an integer out of
+            # range): the client's bad input, not our failure.
+            return _respond("VALIDATION_ERROR")
         if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
             log.warning("database unavailable", extra={"error": type(exc).__name__})
             return _respond("DATABASE_UNAVAILABLE", headers={"Retry-After": "5"})

@@ -99,3 +99,19 @@ def test_openapi_documents_every_operation(client):
     assert spec["paths"]["/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
     assert "401" in spec["paths"]["/v1/me"]["get"]["responses"]
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize("escaped", ["a\\u0000b", "a\\udbfbb"])
+def test_text_no_database_can_store_is_a_422_not_a_500(client, escaped):
+    raw = '{"phone": "%s"}' % escaped          # JSON escapes, as a client would send them
+    body = _is_envelope(client.post("/v1/auth/otp", data=raw, content_type="application/json"),
+                        422, "VALIDATION_ERROR")
+    assert "phone" in body["errors"]
+
+
+def test_values_the_database_refuses_in_paths_are_client_errors(client, login):
+    from tests.conftest import bearer
+    headers = bearer(login())
+    for path in ["/v1/auth/sessions/%00", "/v1/inbox/99999999999999999999999"]:
+        r = client.delete(path, headers=headers) if "sessions" in path else client.get(path, headers=headers)
+        assert 400 <= r.status_code < 500, (path, r.status_code)
