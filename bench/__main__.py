@@ -251,7 +251,7 @@ def main(argv=None) -> int:
         try:
             ctx = stack.context()
             scenarios: list[Scenario] = []
-            expected = int(seconds * 600)   # per round: one refresh token per request (ours stays well below 600/s)
+            expected = int(seconds * 1000)   # per round: one refresh token per request (ours stays well below 1000/s)
             scenarios += foundation_scenarios_for(stack, ctx, expected if "refresh" in (args.only or "refresh") else 1)
             for module in discover("bench.scenarios"):
                 if hasattr(module, "scenarios"):

@@ -1,10 +1,8 @@
 """E-licence hot paths: the wallet, showing a licence (presentation) and staff verification.
 
 Verification is one-time, so its bodies are presentations minted in bulk in-process (on the same
-stores, through the licences service) just before the scenario runs: the list is lazy and mints a
-fresh batch when the harness writes the wrk script (payloads live 3 minutes). A batch serves one
-wrk run; if the harness replays one script over several rounds, later rounds see replays
-(PRESENTATION_REPLAYED) — see the note in the licences report.
+stores, through the licences service): the harness calls `bodies` once per round, so every
+round verifies presentations nobody has used (payloads live 3 minutes).
 """
 from __future__ import annotations
 
@@ -12,7 +10,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -57,33 +54,17 @@ json.dump(out, sys.stdout)
 """
 
 
-class FreshPresentations(list):
-    """A list of verify bodies that mints a new batch whenever it is read (iterated), reusing a
-    batch minted in the last 30 s (the harness writes the ours/bare scripts back to back)."""
+class FreshPresentations:
+    """Called once per round by the harness: mints a new batch of one-time verify bodies."""
 
     def __init__(self, env: dict, user_id: int, licence_id: int, count: int) -> None:
-        super().__init__([{}])
         self.env, self.user_id, self.licence_id, self.count = env, user_id, licence_id, count
-        self._batch: list = []
-        self._minted_at = 0.0
 
-    def _mint(self) -> list:
-        if time.monotonic() - self._minted_at > 30:
-            done = subprocess.run([sys.executable, "-c", _MINT, str(self.user_id), str(self.licence_id),
-                                   str(self.count)], cwd=ROOT, env=self.env, capture_output=True, text=True,
-                                  check=True)
-            self._batch = json.loads(done.stdout)
-            self._minted_at = time.monotonic()
-        return self._batch
-
-    def __iter__(self):
-        return iter(self._mint())
-
-    def __len__(self):
-        return self.count
-
-    def __bool__(self):
-        return True
+    def __call__(self) -> list:
+        done = subprocess.run([sys.executable, "-c", _MINT, str(self.user_id), str(self.licence_id),
+                               str(self.count)], cwd=ROOT, env=self.env, capture_output=True, text=True,
+                              check=True)
+        return json.loads(done.stdout)
 
 
 def scenarios(ctx: BenchContext) -> list[Scenario]:
