@@ -66,6 +66,9 @@ class Config:
     PUSH_HMS_TOKEN_URL: str = ""
     PUSH_HMS_APP_ID: str = ""
     PUSH_HMS_CLIENT_SECRET: str = ""
+    # Use-case limits (always on, whatever RATELIMIT_ENABLED says about per-IP route limits)
+    LICENCE_PRESENTATIONS_PER_MINUTE: int = 30      # per resident
+    ISSUER_TOKENS_PER_MINUTE: int = 20              # per department client_id
     # HTTP
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True

@@ -63,8 +63,7 @@ def create_issuer(*, name: str, licence_types: list[str], created_by: int, now: 
 
 
 def issue_token(*, client_id: str, client_secret: str, now: int) -> dict:
-    if get_config().RATELIMIT_ENABLED:
-        enforce("20/minute", "issuer-token", client_id[:64])
+    enforce(f"{get_config().ISSUER_TOKENS_PER_MINUTE}/minute", "issuer-token", client_id[:64])
     issuer = db.session.scalar(select(Issuer).where(Issuer.client_id == client_id))
     # Compare against a dummy hash for unknown ids so timing does not reveal which ids exist.
     expected = issuer.secret_hash if issuer is not None else "0" * 64

@@ -386,8 +386,7 @@ def create_presentation(principal, licence_id: int, *, fields: list[str], purpos
                        errors={"fields": [f"unknown for {licence.type}: {', '.join(unknown)}" if unknown
                                           else "choose at least one field"]})
     _refuse_unusable(licence, shanghai_today(now))
-    if get_config().RATELIMIT_ENABLED:
-        enforce("30/minute", "licence-present", str(principal.user_id))
+    enforce(f"{get_config().LICENCE_PRESENTATIONS_PER_MINUTE}/minute", "licence-present", str(principal.user_id))
     pii = cipher()
     salt = secrets.token_urlsafe(16)
     presentation = LicencePresentation(

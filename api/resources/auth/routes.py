@@ -6,7 +6,7 @@ from api.extensions import Blueprint, client_ip, now, rate_limit
 from api.resources.auth.schemas import (LoginRequest, OtpAccepted, OtpRequest, RefreshRequest, SessionSchema,
                                         TokenPairSchema)
 from api.services import sessions
-from api.services.otp_runtime import otp_service
+from api.services.adapters_runtime import otp_service
 from api.services.phones import normalise_phone
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in and sessions")

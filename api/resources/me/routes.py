@@ -5,7 +5,7 @@ from flask.views import MethodView
 from api.extensions import Blueprint, now
 from api.resources.me.schemas import AccessLogPage, AccessLogQuery, ProfileSchema, RealNameRequest
 from api.services import access_log, accounts
-from api.services.otp_runtime import population_registry
+from api.services.adapters_runtime import population_registry
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="My account")
 

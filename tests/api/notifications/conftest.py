@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from api.extensions import db, get_config
 from api.services.accounts import verify_real_name
-from api.services.otp_runtime import population_registry
+from api.services.adapters_runtime import population_registry
 from api.services.sessions import get_or_create_user, start_session
 from tests.conftest import bearer
 from tests.factories import import_persons, resident_id

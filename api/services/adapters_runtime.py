@@ -1,4 +1,4 @@
-"""The app's OtpService instance (built in create_app from configuration)."""
+"""The adapters create_app built from configuration (SMS via the OTP service, population registry)."""
 from flask import current_app
 
 
