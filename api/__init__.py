@@ -14,31 +14,28 @@ from api.errors import AppError, envelope, prefers_chinese
 
 log = logging.getLogger("ssb")
 
-# Blueprints outside api/resources/ (each module exposes `blp`, or `blueprints` for several).
-EXTRA_BLUEPRINT_MODULES = ["miniprogram_adapter.routes", "web.routes"]
+# The capabilities' route modules; each exposes `blp`, or `blueprints` for several.
+BLUEPRINT_MODULES = (
+    "api.identity.routes", "api.identity.me_routes", "api.enterprises.routes", "api.codes.routes",
+    "api.codes.venue_routes", "api.keys.routes", "api.licences.routes", "api.notifications.routes",
+    "api.ops.routes",
+)
 
 
-def blueprint_modules() -> list[str]:
-    """Every `api/resources/<area>/routes.py`, then the extra packages that exist."""
-    import importlib.util
-    import pkgutil
-
-    import api.resources as resources
-    found = sorted(f"api.resources.{m.name}.routes" for m in pkgutil.iter_modules(resources.__path__)
-                   if m.ispkg and importlib.util.find_spec(f"api.resources.{m.name}.routes"))
-    return found + [m for m in EXTRA_BLUEPRINT_MODULES if importlib.util.find_spec(m.split(".")[0])
-                    and importlib.util.find_spec(m)]
-
-
-def create_app(config: Config | None = None) -> Flask:
+def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
+    """The API with every capability. `plugins` (push delivery, the mini-program adapter, web
+    pages: see wsgi.py) each get `init_app(app, api)` before jobs bind and limits apply."""
     from api import embedded_redis
-    from api.adapters.population import registry_from_config
-    from api.adapters.sms import sms_from_config
-    from api.extensions import Api, db, init_database, init_limiter, init_redis
+    from api.codes import holder_cache
+    from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis
+    from api.identity.auth import authenticate_access_token
+    from api.identity.otp import OtpService
+    from api.identity.population import registry_from_config
+    from api.identity.sms import sms_from_config
     from api.jobs import init_broker
     from api.keyring import KeyRingProvider, ensure_dev_key
     from api.observability import configure_logging, init_request_tracking
-    from api.services.otp import OtpService
+    from api.unit_of_work import install as install_unit_of_work
 
     config = config or Config.from_env()
     configure_logging(config.LOG_LEVEL)
@@ -60,35 +57,45 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
 
     init_database(app)
+    init_rate_limiter(app)
     init_request_tracking(app)
     api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    import importlib
-    for name in blueprint_modules():
-        module = importlib.import_module(name)
-        for blp in getattr(module, "blueprints", None) or [module.blp]:
-            # flask-smorest blueprints join the OpenAPI document; plain Flask ones (HTML pages) do not.
-            if isinstance(blp, flask_smorest.Blueprint):
-                api.register_blueprint(blp)
-            else:
-                app.register_blueprint(blp)
+    register_blueprints(app, api, BLUEPRINT_MODULES)
     app.extensions["ssb.api"] = api
-    init_limiter(app)
+    install_unit_of_work(app, flush_collectors=(holder_cache.collect_changes,))
 
     app.extensions["ssb.otp"] = OtpService(
         redis=redis_client, rate_limiter=app.extensions["ssb.rate_limiter"], sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
         secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
         cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
         hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
+    app.extensions["ssb.authenticate"] = authenticate_access_token
     app.extensions["ssb.population_registry"] = registry_from_config(
         config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session)
 
+    for plugin in plugins:
+        plugin.init_app(app, api)
+    apply_route_limits(app)
     app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
     _register_error_handlers(app, api)
     _register_json_only(app)
     from api.cli import register_cli
     register_cli(app)
     return app
+
+
+def register_blueprints(app: Flask, api, module_names) -> None:
+    """Register every blueprint the modules expose. flask-smorest blueprints join the OpenAPI
+    document; plain Flask ones (HTML pages) do not."""
+    import importlib
+    for name in module_names:
+        module = importlib.import_module(name)
+        for blp in getattr(module, "blueprints", None) or [module.blp]:
+            if isinstance(blp, flask_smorest.Blueprint):
+                api.register_blueprint(blp)
+            else:
+                app.register_blueprint(blp)
 
 
 def limits_storage_uri(redis_url: str) -> str:

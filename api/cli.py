@@ -10,13 +10,15 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from api.unit_of_work import commit
+
 ROLE_CHOICES = ["operator", "staff", "issuer-admin"]
 
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(registry)
-    from api.cli_keys import register as register_keys   # `keys rotate`, `keys list`
+    from api.keys.cli import register as register_keys  # `keys rotate`, `keys list`
     register_keys(app)
 
 
@@ -30,9 +32,8 @@ def create_admin(phone: str, roles: tuple[str, ...]) -> None:
     import time
 
     from api.errors import AppError
-    from api.extensions import db
-    from api.services.phones import normalise_phone
-    from api.services.sessions import get_or_create_user
+    from api.identity.phones import normalise_phone
+    from api.identity.sessions import get_or_create_user
 
     try:
         phone = normalise_phone(phone)
@@ -40,7 +41,7 @@ def create_admin(phone: str, roles: tuple[str, ...]) -> None:
         raise click.BadParameter("not a valid mobile number", param_hint="--phone") from None
     user = get_or_create_user(phone, now=int(time.time()))
     user.roles = sorted(set(user.roles) | {"resident", *roles})
-    db.session.commit()
+    commit()
     click.echo(f"account {user.id} ({phone[:5]}****{phone[-4:]}) has roles: {', '.join(user.roles)}")
 
 
@@ -60,9 +61,9 @@ def import_persons(csv_file: str, batch: int) -> None:
     reported with their line number and skipped; good rows are committed in batches."""
     from api.errors import AppError
     from api.extensions import db, get_config
-    from api.models import Person
+    from api.identity.identity_numbers import normalise
+    from api.identity.models import Person
     from api.pii import PiiCipher
-    from api.services.identity_numbers import normalise
 
     pii = PiiCipher(get_config().DATA_KEY)
     known = {"id_type", "id_number", "name", "birth_date", "district", "hukou"}
@@ -95,9 +96,9 @@ def import_persons(csv_file: str, batch: int) -> None:
             done += 1
             pending += 1
             if pending >= batch:
-                db.session.commit()
+                commit()
                 pending = 0
-        db.session.commit()
+        commit()
     click.echo(f"imported {done} persons, skipped {skipped}")
 
 
@@ -121,11 +122,11 @@ def import_enterprises(csv_file: str, batch: int) -> None:
 
     Optional columns: founded_on (YYYY-MM-DD), legal_rep_id_type (default resident_id); others
     are kept as attributes. A new legal representative takes over the enterprise account's
-    administrator role (see api.services.enterprises). Bad rows are reported and skipped."""
+    administrator role (see api.enterprises.services). Bad rows are reported and skipped."""
+    from api.enterprises.services import import_registry_row
     from api.errors import AppError
-    from api.extensions import db, get_config, now
+    from api.extensions import get_config, now
     from api.pii import PiiCipher
-    from api.services.enterprises import import_registry_row
 
     pii = PiiCipher(get_config().DATA_KEY)
     required = {"credit_code", "name", "legal_rep_id_number", "district", "industry", "size"}
@@ -146,9 +147,9 @@ def import_enterprises(csv_file: str, batch: int) -> None:
                 continue
             pending += 1
             if pending >= batch:
-                db.session.commit()
+                commit()
                 pending = 0
-        db.session.commit()
+        commit()
     click.echo(f"imported {counts['created'] + counts['updated'] + counts['legal_rep_changed']} enterprises "
                f"({counts['created']} new, {counts['legal_rep_changed']} with a new legal representative), "
                f"skipped {skipped}")

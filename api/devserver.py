@@ -27,7 +27,7 @@ def main() -> int:
         subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "2"),
                           "--access-logfile", "-", "--access-logformat", "%(h)s %(m)s %(U)s %(s)s %(M)sms",
                           "wsgi:app"], env=env),
-        subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "api.worker", "--processes", "1", "--threads", "4"],
+        subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "wsgi:broker", "--processes", "1", "--threads", "4"],
                          env=env),
         # The outbox relay: resumes campaigns and sends pushes left pending (Redis outage, quiet hours).
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "push", "relay", "--loop"], env=env),

@@ -17,8 +17,8 @@ from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
 
+from api.db import Base
 from api.errors import envelope, prefers_chinese
-from api.models.base import Base
 
 # Models subclass the plain declarative Base (no Flask in models); db only provides the session.
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
@@ -40,17 +40,23 @@ def rate_limit(*rates: str):
     return decorator
 
 
-def init_limiter(app) -> Limiter:
+def init_rate_limiter(app) -> None:
+    """The `limits` strategy for use-case limits (per phone, account, app): they hold even when
+    route limits are switched off."""
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+    app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+
+
+def apply_route_limits(app) -> Limiter:
+    """Per-client-IP limits declared with `rate_limit` on views, applied by the app's own
+    Flask-Limiter (after every blueprint is registered)."""
     limiter = Limiter(key_func=client_ip, strategy="moving-window", app=app)
     for endpoint, view in list(app.view_functions.items()):
         for rate in getattr(view, "rate_limits", ()):
             app.view_functions[endpoint] = view = limiter.limit(rate)(view)
     app.extensions["ssb.limiter"] = limiter
-    # Use-case limits (per phone, account, app) hold even when route limits are switched off.
-    from limits.storage import storage_from_string
-    from limits.strategies import MovingWindowRateLimiter
-    app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
     return limiter
 
 
@@ -113,7 +119,7 @@ class Blueprint(flask_smorest.Blueprint):
 
     def auth(self, *, roles: Iterable[str] = (), scheme: str = "bearerAuth",
              authenticate: Callable | None = None):
-        from api.security import authenticate_access_token
+        from api.identity.auth import authenticate_access_token
 
         check = authenticate or authenticate_access_token
         required = frozenset(roles)
@@ -180,6 +186,14 @@ def get_redis() -> redis_lib.Redis:
 
 def get_config():
     return current_app.extensions["ssb.config"]
+
+
+def otp_service():
+    return current_app.extensions["ssb.otp"]
+
+
+def population_registry():
+    return current_app.extensions["ssb.population_registry"]
 
 
 def get_keyring():

@@ -1,6 +1,7 @@
 """Background jobs on Dramatiq with the Redis broker.
 
-Jobs are declared with `@job(...)` anywhere; nothing binds at import. `init_broker` (called by
+Jobs are declared with `@job(...)` in the modules that define them (imported by create_app and
+its plugins before the broker binds); nothing binds at import. `init_broker` (called by
 create_app) creates the app's broker and declares every job on it as a Dramatiq actor, so the
 API process (which only sends) and the worker (which runs them) share one definition, and two
 apps in one process (tests) never share a broker. Each job runs inside an app context, so
@@ -8,17 +9,12 @@ services work there exactly as in a request.
 """
 from __future__ import annotations
 
-import importlib
 from typing import Callable
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 from flask import current_app
-
-# Modules whose jobs must be declared before a broker binds them. Packages add theirs here.
-# (Routes often import job modules only inside functions, so the worker would not see them.)
-JOB_MODULES: list[str] = ["push.campaigns", "push.outbox"]
 
 _declared: dict[str, tuple[Callable, dict]] = {}
 
@@ -81,12 +77,10 @@ class AppContextMiddleware(Middleware):
 
 
 def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs") -> dramatiq.Broker:
-    for module in JOB_MODULES:
-        importlib.import_module(module)
     broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
         dramatiq.actor(fn, actor_name=name, broker=broker, **options)
-    # The worker CLI (`dramatiq api.worker`) finds the process-wide broker.
+    # The worker CLI (`dramatiq wsgi:broker`) finds the process-wide broker.
     dramatiq.set_broker(broker)
     return broker

@@ -9,8 +9,7 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")

@@ -296,8 +296,8 @@ def foundation_scenarios_for(stack: Stack, ctx: BenchContext, refresh_tokens: in
 def mint_refresh_tokens(stack: Stack, count: int) -> list[str]:
     """Sessions created in-process through the sessions service, on the same stores."""
     code = ("import json,sys,time\n"
-            "from api import create_app\n"
-            "from api.services.sessions import get_or_create_user, start_session\n"
+            "from wsgi import create_app\n"
+            "from api.identity.sessions import get_or_create_user, start_session\n"
             "app = create_app()\n"
             "out = []\n"
             "with app.app_context():\n"

@@ -354,7 +354,7 @@ class Operator(Base):
             self.issuer_login()
             if not self.issuer_token:
                 return
-        from api.services.identity_numbers import gb11643_check_char
+        from api.identity.identity_numbers import gb11643_check_char
         self.n += 1
         first17 = f"310115{1960 + self.n % 40:04d}0101{self.n % 1000:03d}"
         number = first17 + gb11643_check_char(first17)

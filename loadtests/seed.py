@@ -8,11 +8,11 @@ What it writes (each area only if its models exist in this tree; otherwise skipp
 - residents: `users` + one `auth_sessions` + one `refresh_tokens` row each, bulk-inserted
   (PostgreSQL: COPY through psycopg; SQLite: Core executemany). Refresh tokens are opaque
   `rt_...` values stored as SHA-256 hex exactly as api/services/sessions.py does; access tokens
-  are minted in-process with api.services.tokens.issue_access_token (app context, same key ring).
+  are minted in-process with api.identity.tokens.issue_access_token (app context, same key ring).
   A share of residents is real-name verified with a matching `persons` row (policies, campaigns,
   licences need one).
 - venues with staff grants (scanners), an operator account, a licence issuer with licences for
-  the verified residents (through api.services.licences.upsert_licence, the issuer API's service),
+  the verified residents (through api.licences.services.upsert_licence, the issuer API's service),
   mini-programs (api.services of miniprogram_adapter), and a place code per venue.
 
 Output: DIR/residents.csv (user_id,phone,access_token,refresh_token,licence_id) and DIR/meta.json
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import importlib.util
 import json
 import secrets
 import sys
@@ -44,7 +43,7 @@ def _hash(token: str) -> str:
 
 
 def _id_number(i: int) -> str:
-    from api.services.identity_numbers import gb11643_check_char
+    from api.identity.identity_numbers import gb11643_check_char
     year = 1940 + i % 65
     first17 = f"310101{year:04d}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
     # The sequence part alone repeats; fold the index into the region so numbers are unique.
@@ -96,8 +95,8 @@ def _accounts(w: Writer, *, count: int, phone_base: int, roles: list[str], now: 
               pii=None, id_offset: int = 0) -> list[dict]:
     """users + sessions + refresh tokens; returns [{user_id, phone, holder_id, session_id, refresh_token,
     id_number?}] for the first `count`; the first `verified` are real-name verified with a person row."""
-    from api.models import AuthSession, Person, RefreshToken, User
-    from api.models.base import from_timestamp
+    from api.db import from_timestamp
+    from api.identity.models import AuthSession, Person, RefreshToken, User
     from api.pii import mask_id_number, mask_name
 
     stamp = from_timestamp(now)
@@ -154,26 +153,19 @@ def w_cfg():
 
 
 def _mint(records: list[dict], *, now: int) -> None:
-    from api.services.tokens import issue_access_token
+    from api.identity.tokens import issue_access_token
     for r in records:
         r["access_token"], _ = issue_access_token(user_id=r["user_id"], session_id=r["session_id"],
                                                   roles=r["roles"], now=now, holder_id=r["holder_id"])
 
 
-def has_area(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def seed(*, residents: int, staff: int, venues: int, verified: int, licences: int, miniprograms: int,
          out: Path, token_ttl: int, log=print) -> dict:
-    from api import create_app
     from api.config import Config
     from api.extensions import db
+    from api.identity.tokens import Principal
     from api.pii import PiiCipher
-    from api.services.tokens import Principal
+    from wsgi import create_app
 
     cfg = Config.from_env()
     cfg.ACCESS_TOKEN_TTL = token_ttl      # tokens minted here outlive the run; the server only checks exp
@@ -189,7 +181,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
         # Phones never collide with an earlier seed of the same database: start after the last one.
         from sqlalchemy import func, select
 
-        from api.models import User
+        from api.identity.models import User
         already = int(db.session.scalar(select(func.count()).select_from(User).where(User.phone.like("+86133%")))
                       or 0)
         db.session.remove()
@@ -211,9 +203,9 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
 
         # Venues with staff (codes/venues area).
         venue_rows: list[dict] = []
-        if has_area("api.services.venues") and staff:
-            from api.models.codes import Venue, VenueStaff
-            from api.services import venues as venue_svc
+        if staff:
+            from api.codes import venues as venue_svc
+            from api.codes.models import Venue, VenueStaff
             first = w.next_id(Venue.__table__)
             stamp = datetime.fromtimestamp(now, timezone.utc)
             vrows = [{"id": first + i, "public_id": "vn_" + secrets.token_hex(8), "name": f"压测场所{i}",
@@ -241,9 +233,9 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
 
         # Licences through the issuer's service (encryption, content hash, blind indexes as the API does).
         licence_of: dict[int, int] = {}
-        if has_area("api.services.licences") and licences:
-            from api.services import issuers as issuer_svc
-            from api.services import licences as licence_svc
+        if licences:
+            from api.licences import issuers as issuer_svc
+            from api.licences import services as licence_svc
             creds = issuer_svc.create_issuer(name="压测发证部门", licence_types=["driving_licence"],
                                              created_by=operator["user_id"], now=now)
             meta["issuer"] = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
@@ -262,7 +254,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
 
         # Mini-programs.
         meta["miniprograms"] = []
-        if has_area("miniprogram_adapter.services") and miniprograms:
+        if miniprograms:
             from miniprogram_adapter import services as mp_svc
             for i in range(miniprograms):
                 created = mp_svc.register_miniprogram(name=f"压测小程序{i}", owner_org="压测机构",
@@ -270,7 +262,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
                                                       created_by=operator["user_id"], now=now)
                 meta["miniprograms"].append({"appid": created["appid"], "secret": created["secret"]})
             meta["areas"]["miniprograms"] = True
-        meta["areas"]["notifications"] = has_area("api.services.policies")
+        meta["areas"]["notifications"] = True
         meta["campaign_district"] = CAMPAIGN_DISTRICT
         db.session.remove()
 
@@ -291,7 +283,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
 def _count(db, prefix: str) -> int:
     from sqlalchemy import func, select
 
-    from api.models import User
+    from api.identity.models import User
     n = int(db.session.scalar(select(func.count()).select_from(User).where(User.phone.like(prefix + "%"))) or 0)
     db.session.remove()
     return n

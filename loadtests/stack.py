@@ -200,7 +200,7 @@ def gunicorn(env: dict, port: int, log: Path, *, workers: int = 2, threads: int 
 
 
 def dramatiq_worker(env: dict, log: Path, *, processes: int = 1, threads: int = 2) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "dramatiq"), "api.worker", "--processes", str(processes), "--threads",
+    return subprocess.Popen([str(BIN / "dramatiq"), "wsgi:broker", "--processes", str(processes), "--threads",
                              str(threads)], cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 

@@ -1,10 +1,10 @@
-"""Alembic environment: the URL comes from api.config; metadata from api.models."""
+"""Alembic environment: the URL comes from api.config; metadata from api.model_registry."""
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import api.model_registry  # noqa: F401  (registers every table)
 from api.config import Config
-import api.models  # noqa: F401  (registers every table)
-from api.models.base import Base
+from api.db import Base
 
 config = context.config
 url = config.attributes.get("database_url") or Config.from_env().DATABASE_URL

@@ -22,11 +22,30 @@ from api.extensions import Blueprint, StrictParser, db, now
 from miniprogram_adapter import services
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.schemas import (
-    MpConsentList, MpConsentRequest, MpConsentSchema, MpCreated, MpIssuedCode, MpRegisterRequest, MpSecretRotated,
-    MpUserInfoBundle, WxAccessTokenQuery, WxCode2SessionQuery, WxCode2SessionResponse, WxErrorFields,
-    WxLicenceRequest, WxLicenceResponse, WxOpenidRequest, WxPhoneCodeRequest, WxPhoneNumberResponse,
-    WxRealnameResponse, WxStableTokenRequest, WxSubscribeMessageRequest, WxSubscribeMessageResponse, WxTokenQuery,
-    WxTokenResponse)
+    MpConsentList,
+    MpConsentRequest,
+    MpConsentSchema,
+    MpCreated,
+    MpIssuedCode,
+    MpRegisterRequest,
+    MpSecretRotated,
+    MpUserInfoBundle,
+    WxAccessTokenQuery,
+    WxCode2SessionQuery,
+    WxCode2SessionResponse,
+    WxErrorFields,
+    WxLicenceRequest,
+    WxLicenceResponse,
+    WxOpenidRequest,
+    WxPhoneCodeRequest,
+    WxPhoneNumberResponse,
+    WxRealnameResponse,
+    WxStableTokenRequest,
+    WxSubscribeMessageRequest,
+    WxSubscribeMessageResponse,
+    WxTokenQuery,
+    WxTokenResponse,
+)
 
 log = logging.getLogger("ssb.miniprogram")
 

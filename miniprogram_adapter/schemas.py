@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from api.resources.schemas import Schema
+from api.schemas import Schema
 from miniprogram_adapter.services import SCOPE_RE
 
 _scope = ma.fields.String(validate=ma.validate.Regexp(SCOPE_RE.pattern, error="unknown scope"))

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
-import importlib.util
 import json
 import re
 import secrets
@@ -26,14 +24,18 @@ import secrets
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from api.access.records import record_access
+from api.db import from_timestamp
 from api.errors import AppError, register_codes
 from api.extensions import db, get_config, get_redis
-from api.models import User
-from api.models.base import from_timestamp
-from api.models.miniprograms import MiniProgram, MiniProgramConsent, MiniProgramMessage, MiniProgramUser
+from api.identity.models import User
+from api.identity.tokens import Principal
+from api.licences.services import list_wallet
+from api.miniprograms.models import MiniProgram, MiniProgramConsent, MiniProgramMessage, MiniProgramUser
+from api.notifications.inbox import deliver_to_user
 from api.pii import PiiCipher
-from api.services.access_log import record_access
-from api.services.ratelimits import enforce
+from api.ratelimits import enforce
+from api.unit_of_work import commit
 from miniprogram_adapter import crypto
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.wechat_errors import WeChatError
@@ -159,7 +161,7 @@ def register_miniprogram(*, name: str, owner_org: str, scopes: list[str], reques
                       scopes=_check_scopes(scopes), request_domain=request_domain, secret_hash=_hash_secret(secret),
                       secret_version=1, status="active", created_by=created_by, created_at=from_timestamp(now))
     db.session.add(app)
-    db.session.commit()
+    commit()
     return _app_view(app) | {"secret": secret}
 
 
@@ -170,7 +172,7 @@ def rotate_secret(*, appid: str, now: int) -> dict:
     app.secret_hash = _hash_secret(secret)
     app.secret_version += 1
     app.secret_rotated_at = from_timestamp(now)
-    db.session.commit()
+    commit()
     get_redis().delete(f"mp:stable:{appid}")
     return {"appid": app.appid, "secret": secret}
 
@@ -211,7 +213,7 @@ def grant_consent(*, user_id: int, appid: str, scopes: list[str], now: int) -> d
             db.session.add(MiniProgramConsent(user_id=user_id, appid=appid, scope=scope,
                                               granted_at=from_timestamp(now)))
     try:
-        db.session.commit()
+        commit()
     except IntegrityError:          # the same consent granted concurrently: it is there either way
         db.session.rollback()
     return _consent_view(user_id, app)
@@ -243,7 +245,7 @@ def revoke_consent(*, user_id: int, appid: str) -> None:
     get_app(appid)
     db.session.execute(delete(MiniProgramConsent).where(MiniProgramConsent.user_id == user_id,
                                                          MiniProgramConsent.appid == appid))
-    db.session.commit()
+    commit()
     redis = get_redis()
     redis.delete(f"mp:sk:{appid}:{user_id}")   # the app's session with the resident ends too
 
@@ -267,7 +269,7 @@ def user_info_bundle(*, user_id: int, appid: str, now: int) -> dict:
                                         appid=appid, now=now)
     record_access(user_id=user_id, kind="miniprogram_release", accessor=_accessor(app), now=now,
                   fields=["nickName", "avatarUrl"], purpose="wx.getUserProfile")
-    db.session.commit()
+    commit()
     return {"userInfo": info, "rawData": raw, "signature": crypto.sign_raw_data(raw, session_key),
             "encryptedData": encrypted, "iv": iv}
 
@@ -305,7 +307,7 @@ def code_to_session(*, appid: str | None, secret: str | None, js_code: str | Non
         db.session.add(MiniProgramUser(openid=openid, appid=app.appid, user_id=user_id, unionid=unionid,
                                        first_login_at=from_timestamp(now)))
         try:
-            db.session.commit()
+            commit()
         except IntegrityError:      # a concurrent first login inserted it: same deterministic row
             db.session.rollback()
     session_key = crypto.new_session_key()
@@ -405,7 +407,7 @@ def get_phone_number(*, access_token: str | None, code: str | None, now: int) ->
     country, pure = _split_phone(user.phone)
     record_access(user_id=user_id, kind="miniprogram_release", accessor=_accessor(app), now=now,
                   fields=["phone"], purpose="getuserphonenumber")
-    db.session.commit()
+    commit()
     return {"errcode": 0, "errmsg": "ok",
             "phone_info": {"phoneNumber": pure if country == "86" else f"+{country}{pure}",
                            "purePhoneNumber": pure, "countryCode": country,
@@ -434,7 +436,7 @@ def get_realname(*, access_token: str | None, openid: str | None, now: int) -> d
     name = PiiCipher(get_config().DATA_KEY).decrypt(user.real_name_enc, context="users.real_name")
     record_access(user_id=user_id, kind="miniprogram_release", accessor=_accessor(app), now=now,
                   fields=["real_name", "id_number_masked"], purpose="realname")
-    db.session.commit()
+    commit()
     return {"errcode": 0, "errmsg": "ok",
             "realname_info": {"name": name, "id_type": user.id_type, "id_number": user.id_number_masked,
                               "verified_at": int(user.real_name_verified_at.timestamp()),
@@ -456,23 +458,13 @@ def get_licence(*, access_token: str | None, openid: str | None, licence_type: s
     licence = licence_lookup(user_id=user_id, licence_type=licence_type, now=now)
     record_access(user_id=user_id, kind="miniprogram_release", accessor=_accessor(app), now=now,
                   fields=[f"licence.{licence_type}"], purpose="licence", subject_ref=str(licence.get("id") or "")[:64] or None)
-    db.session.commit()
+    commit()
     return {"errcode": 0, "errmsg": "ok", "licence_info": licence | {"watermark": {"appid": app.appid, "timestamp": now}}}
 
 
 def licence_lookup(*, user_id: int, licence_type: str, now: int) -> dict:
-    """INTEGRATION POINT (e-licences): the resident's licence of a type, masked as in their wallet.
-
-    Reads `api.services.licences.list_wallet` (the e-licence area) as the resident; answers
-    8800004 while that service is absent and 8800003 when the resident holds no such licence.
-    A valid licence is preferred over an expired or revoked one of the same type."""
-    if importlib.util.find_spec("api.services.licences") is None:
-        raise WeChatError(wx.LICENCE_SERVICE_UNAVAILABLE)
-    licences = importlib.import_module("api.services.licences")
-    list_wallet = getattr(licences, "list_wallet", None)
-    if list_wallet is None:
-        raise WeChatError(wx.LICENCE_SERVICE_UNAVAILABLE)
-    from api.services.tokens import Principal
+    """The resident's licence of a type, masked as in their wallet (read as the resident);
+    8800003 when they hold none. A valid licence is preferred over an expired or revoked one."""
     wallet = list_wallet(Principal(user_id=user_id, session_id="miniprogram"), now=now)
     found = sorted((i for i in wallet.get("items", []) if i.get("type") == licence_type),
                    key=lambda i: i.get("status") != "valid")
@@ -524,38 +516,17 @@ def send_subscribe_message(*, access_token: str | None, touser: str | None, temp
     db.session.add(message)
     db.session.flush()
     ref = deliver_to_inbox(message, app=app, now=now)
-    if ref:
-        message.status, message.inbox_ref = "delivered", str(ref)[:64]
-    db.session.commit()
-    if ref:
-        kick_push()
+    message.status, message.inbox_ref = "delivered", ref[:64]
+    commit()
     return {"errcode": 0, "errmsg": "ok", "msgid": message.id}
 
 
-def deliver_to_inbox(message: MiniProgramMessage, *, app: MiniProgram, now: int) -> str | None:
-    """INTEGRATION POINT (inbox): hand a subscription message to the resident's inbox.
-
-    Calls `api.services.inbox.deliver_to_user(..., commit=False)` in this unit of work (category
+def deliver_to_inbox(message: MiniProgramMessage, *, app: MiniProgram, now: int) -> str:
+    """Add a subscription message to the resident's inbox in this unit of work (category
     "service"; title = the app's name, body = the template's values, deep link = the page) and
-    returns the inbox message id. Without that service the message stays in
-    `miniprogram_messages` with status "stored"."""
-    if importlib.util.find_spec("api.services.inbox") is None:
-        return None
-    inbox = importlib.import_module("api.services.inbox")
-    deliver = getattr(inbox, "deliver_to_user", None)
-    if deliver is None:
-        return None
+    return the inbox message id; the push relay wakes after the caller commits."""
     body = "\n".join(f"{v['value']}" for v in message.data.values())
     link = f"ssb://miniprogram/{app.appid}" + (f"?page={message.page}" if message.page else "")
-    delivered = deliver(message.user_id, category="service", title=app.name, body=body, deep_link=link[:512],
-                        now=now, commit=False)
+    delivered = deliver_to_user(message.user_id, category="service", title=app.name, body=body,
+                                deep_link=link[:512], now=now)
     return str(delivered.id)
-
-
-def kick_push() -> None:
-    """After commit: let the push relay send what the inbox queued (best effort)."""
-    if importlib.util.find_spec("push.outbox") is None:
-        return
-    kick = getattr(importlib.import_module("push.outbox"), "kick", None)
-    if kick is not None:
-        kick()

@@ -1,7 +1,7 @@
 """Campaign fan-out: a policy's compiled rule matched against the whole population in SQL,
 written in keyset chunks by Dramatiq jobs.
 
-Chunks are keyset slices of the population (persons.id, CHUNK_SIZE a chunk): each chunk scans its
+Chunks are keyset slices of the population (persons.id, CAMPAIGN_CHUNK_SIZE a chunk): each chunk scans its
 slice of the registry by primary key, applies the rule, and probes users by the blind-index
 unique key only for the persons that match -- one pass over the population in total, so a
 selective rule costs little more than PostgreSQL's own single INSERT ... SELECT.
@@ -26,21 +26,28 @@ import sqlalchemy as sa
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from api.extensions import db
+from api.db import from_timestamp
+from api.extensions import db, get_config
 from api.extensions import now as clock_now
+from api.identity.models import Person, User
 from api.jobs import job
-from api.models.base import from_timestamp
-from api.models.identity import Person, User
-from api.models.notifications import (Campaign, CampaignChunk, InboxMessage, NotificationPreference, PushOutbox,
-                                      TopicOptOut)
-from push import rules
-from push.profiles import person_columns
+from api.notifications import rules
+from api.notifications.models import (
+    Campaign,
+    CampaignChunk,
+    InboxMessage,
+    NotificationPreference,
+    PushOutbox,
+    TopicOptOut,
+)
+from api.notifications.profiles import person_columns
+from api.unit_of_work import commit
+from push.outbox import kick
 
 log = logging.getLogger("ssb.campaigns")
 
 # Persons per chunk: one job scans this slice of the registry (a few hundred ms on PostgreSQL
 # for a broad rule); larger chunks amortise the per-transaction cost for selective rules.
-CHUNK_SIZE = 20_000
 QUEUE = "campaigns"
 
 
@@ -96,7 +103,7 @@ def plan_chunks(campaign_id: int) -> list[int]:
     existing = db.session.scalar(select(func.count()).select_from(CampaignChunk)
                                  .where(CampaignChunk.campaign_id == campaign_id))
     if not existing:
-        size = campaign.chunk_size or CHUNK_SIZE
+        size = campaign.chunk_size or get_config().CAMPAIGN_CHUNK_SIZE
         numbered = select(Person.id.label("id"), func.row_number().over(order_by=Person.id).label("rn")).subquery()
         bounds = list(db.session.scalars(select(numbered.c.id).where(numbered.c.rn % size == 0)
                                          .order_by(numbered.c.id)))
@@ -113,12 +120,12 @@ def plan_chunks(campaign_id: int) -> list[int]:
             db.session.execute(sa.insert(CampaignChunk), rows)
             db.session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "planning")
                                .values(status="running"))
-            db.session.commit()
+            commit()
         except IntegrityError:       # planned concurrently by another worker: use theirs
             db.session.rollback()
     pending = list(db.session.scalars(select(CampaignChunk.seq).where(
         CampaignChunk.campaign_id == campaign_id, CampaignChunk.done.is_(False)).order_by(CampaignChunk.seq)))
-    db.session.commit()
+    commit()
     if not pending:
         finish_if_complete(campaign_id)
     return pending
@@ -135,10 +142,8 @@ def plan_campaign(campaign_id: int) -> None:
 # One chunk
 
 
-def write_chunk(campaign_id: int, seq: int, *, fail_after_inbox: bool = False) -> dict:
-    """Match and write one chunk in one transaction; a no-op if the chunk is already done.
-
-    ``fail_after_inbox`` simulates a worker dying between the two inserts (tests only)."""
+def write_chunk(campaign_id: int, seq: int) -> dict:
+    """Match and write one chunk in one transaction; a no-op if the chunk is already done."""
     session = db.session
     chunk_q = select(CampaignChunk).where(CampaignChunk.campaign_id == campaign_id, CampaignChunk.seq == seq)
     if session.get_bind().dialect.name == "postgresql":
@@ -165,7 +170,7 @@ def write_chunk(campaign_id: int, seq: int, *, fail_after_inbox: bool = False) -
                         ).where(sa.true())   # SQLite needs a WHERE before an upsert's ON CONFLICT
     ins = _insert(InboxMessage.__table__).from_select(["user_id", "category", "campaign_id", "urgent", "created_at"], inbox_rows)
     ins = ins.on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
-    if session.get_bind().dialect.name == "postgresql" and not fail_after_inbox:
+    if session.get_bind().dialect.name == "postgresql":
         # One statement: the inbox rows actually inserted feed the outbox insert (a data-modifying
         # CTE), so the population slice is matched once. Outbox rows = inbox rows inserted.
         written = ins.returning(InboxMessage.__table__.c.user_id).cte("written")
@@ -174,8 +179,6 @@ def write_chunk(campaign_id: int, seq: int, *, fail_after_inbox: bool = False) -
     else:
         # preserve_rowcount: psycopg 3 otherwise reports -1 for INSERT .. SELECT through SQLAlchemy.
         inserted = session.execute(ins.execution_options(preserve_rowcount=True)).rowcount
-        if fail_after_inbox:
-            raise RuntimeError("worker killed mid-chunk (simulated)")
         outboxed = session.execute(_outbox_insert(campaign, m).execution_options(preserve_rowcount=True)).rowcount
     session.execute(update(CampaignChunk).where(CampaignChunk.campaign_id == campaign_id, CampaignChunk.seq == seq,
                                                 CampaignChunk.done.is_(False))
@@ -189,7 +192,7 @@ def _outbox_insert(campaign: Campaign, matched):
     """The pushes for the chunk's matched residents (``matched``: a subquery of user_id), with
     preferences applied in SQL: a muted topic is written as skipped; quiet hours (evaluated at
     the campaign's start) defer the push to their end."""
-    from api.services.preferences import DAY_MINUTES, local_minute
+    from api.notifications.preferences import DAY_MINUTES, local_minute
 
     now = campaign.started_epoch
     minute, second = local_minute(now)
@@ -232,7 +235,7 @@ def finish_if_complete(campaign_id: int) -> bool:
         return False
     n = db.session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status != "fanned_out")
                            .values(status="fanned_out", fanned_out_at=from_timestamp(clock_now()))).rowcount
-    db.session.commit()
+    commit()
     return bool(n)
 
 
@@ -241,7 +244,6 @@ def run_chunk(campaign_id: int, seq: int) -> None:
     result = write_chunk(campaign_id, seq)
     if result.get("skipped"):
         return
-    from push.outbox import kick
     kick(now=db.session.get(Campaign, campaign_id).started_epoch)
     finish_if_complete(campaign_id)
 
@@ -254,7 +256,7 @@ def resume_campaigns(*, inline: bool = False) -> dict:
     """Re-enqueue (or, ``inline``, run here) every unfinished campaign's remaining work. Safe to
     run any time: chunk jobs are idempotent."""
     ids = list(db.session.scalars(select(Campaign.id).where(Campaign.status != "fanned_out").order_by(Campaign.id)))
-    db.session.commit()
+    commit()
     enqueued = ran = 0
     for campaign_id in ids:
         if inline:
@@ -265,7 +267,7 @@ def resume_campaigns(*, inline: bool = False) -> dict:
             continue
         planned = db.session.scalar(select(func.count()).select_from(CampaignChunk)
                                     .where(CampaignChunk.campaign_id == campaign_id))
-        db.session.commit()
+        commit()
         if not planned:
             enqueued += _enqueue(plan_campaign, campaign_id)
             continue

@@ -20,20 +20,18 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from datetime import datetime, timezone
 
-import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import func, or_, select, update
 
+from api.db import from_timestamp
 from api.extensions import db, get_config
 from api.extensions import now as clock_now
 from api.jobs import job
-from api.models.base import from_timestamp
-from api.models.notifications import Campaign, InboxMessage, NotificationPreference, PushOutbox
-from api.services import devices as device_service
-from api.services.preferences import DEFAULT_DAILY_CAP, local_day_start
+from api.notifications import devices as device_service
+from api.notifications.models import Campaign, InboxMessage, NotificationPreference, PushOutbox
+from api.notifications.preferences import DEFAULT_DAILY_CAP, local_day_start
+from api.unit_of_work import commit
 from push.providers import PushMessage, RetryPolicy, SendResult, backoff_delay, send_with_retry
 
 log = logging.getLogger("ssb.push")
@@ -120,7 +118,7 @@ def _claim(now: int, limit: int) -> list[int]:
         # once (worker threads) can never lease, and send, the same row.
         ids = list(db.session.scalars(update(PushOutbox).where(PushOutbox.id.in_(q.scalar_subquery()))
                                       .values(lease_until=now + LEASE_SECONDS).returning(PushOutbox.id)))
-    db.session.commit()
+    commit()
     return ids
 
 
@@ -266,7 +264,7 @@ def relay_once(*, now: int, limit: int = BATCH, sleep=time.sleep) -> dict:
             r.sent_at = sent_at
         counts[f["status"] + (":" + f["reason"] if f.get("reason") and f["status"] != "sent" else "")] += 1
     device_service.deactivate(dead_devices, reason="dead_token", now=now)
-    db.session.commit()
+    commit()
     counts["dead_tokens"] = len(dead_devices)
     return dict(counts)
 
@@ -290,38 +288,3 @@ def relay_outbox() -> None:
     result = relay()
     if result.get("more"):
         kick()
-
-
-# ---------------------------------------------------------------------------------------------
-# Operator commands (registered by api/resources/notifications as `flask push ...`)
-
-
-@click.command("relay")
-@with_appcontext
-@click.option("--loop", is_flag=True, help="Keep running: resume campaigns and send due pushes every --interval.")
-@click.option("--interval", default=10.0, show_default=True)
-@click.option("--inline", is_flag=True, help="Run unfinished campaign chunks here instead of enqueueing them.")
-def relay_command(loop: bool, interval: float, inline: bool) -> None:
-    """Resume unfinished campaigns and send every due push (the periodic safety net)."""
-    from push.campaigns import resume_campaigns
-    while True:
-        try:
-            resumed = resume_campaigns(inline=inline)
-        except Exception as exc:   # e.g. Redis down while enqueueing: sending still goes on
-            db.session.rollback()
-            resumed = {"error": type(exc).__name__}
-        sent = relay()
-        click.echo(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} resume={resumed} relay={sent}")
-        if not loop:
-            return
-        db.session.remove()
-        time.sleep(interval)
-
-
-@click.command("resume")
-@with_appcontext
-@click.option("--inline", is_flag=True, help="Run the remaining chunks in this process.")
-def resume_command(inline: bool) -> None:
-    """Re-enqueue (or run) the remaining work of unfinished campaigns."""
-    from push.campaigns import resume_campaigns
-    click.echo(str(resume_campaigns(inline=inline)))

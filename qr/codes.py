@@ -19,9 +19,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-
 from qr.keys import KeyRing, SigningKey
-from qr.tokens import TokenError, header_segment, b64url, b64url_decode, decode_verified, json_bytes, sign_with_key
+from qr.tokens import TokenError, b64url, b64url_decode, decode_verified, header_segment, json_bytes, sign_with_key
 
 CODE_TYP = "ssb-code+jwt"
 PLACE_TYP = "ssb-place+jwt"

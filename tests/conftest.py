@@ -16,8 +16,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import text
 
-from api import create_app, embedded_redis
+from api import embedded_redis
 from api.config import PROJECT_ROOT, Config
+from wsgi import create_app
 
 os.environ.setdefault("HYPOTHESIS_PROFILE", "ci")
 
@@ -80,8 +81,8 @@ def session_app(base_config):
 
 @pytest.fixture
 def app(session_app):
+    from api.db import Base
     from api.extensions import db, get_redis
-    from api.models.base import Base
 
     clock = FakeClock()
     session_app.extensions["ssb.clock"] = clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from api.services.identity_numbers import gb11643_check_char
+from api.identity.identity_numbers import gb11643_check_char
 
 
 def resident_id(region: str = "310101", birth: str = "19900307", seq: str = "123") -> str:

@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from api.models.base import Base
+from api.db import Base
 
 
 def test_migrations_match_the_models(app):

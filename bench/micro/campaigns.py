@@ -61,7 +61,7 @@ def _baseline(conn, campaign, now: int) -> tuple[int, float]:
     """PostgreSQL's own INSERT ... SELECT of the same rows (same match, same tables)."""
     from sqlalchemy import func, insert, literal, select
 
-    from api.models.notifications import InboxMessage, PushOutbox
+    from api.notifications.models import InboxMessage, PushOutbox
     from push.campaigns import eligible_users
 
     created = literal(campaign.created_at, InboxMessage.__table__.c.created_at.type)
@@ -89,9 +89,10 @@ def run(quick: bool) -> list[MicroResult]:
         return []
     from sqlalchemy import create_engine, text
 
-    from api import create_app, embedded_redis
+    from api import embedded_redis
     from api.config import Config
     from tests.conftest import run_migrations
+    from wsgi import create_app
 
     n = 100_000 if quick else 1_000_000
     schema_url = _url_with_schema(url)
@@ -109,11 +110,11 @@ def run(quick: bool) -> list[MicroResult]:
                                 DATA_KEY=base64.b64encode(b"b" * 32).decode()).finalised())
         with app.app_context():
             from api.extensions import db
-            from api.models.notifications import Campaign
-            from api.services import policies
-            from api.services.tokens import Principal
+            from api.identity.tokens import Principal
+            from api.notifications import policies
+            from api.notifications.models import Campaign
+            from api.notifications.profiles import local_today
             from push import campaigns as jobs
-            from push.profiles import local_today
 
             started = time.perf_counter()
             with db.engine.connect() as conn:

@@ -34,10 +34,10 @@ def _ok(response, *statuses):
 
 _MINT = """
 import json, sys, time
-from api import create_app
+from wsgi import create_app
 from api.extensions import db
-from api.services.licences import create_presentation
-from api.services.tokens import Principal
+from api.licences.services import create_presentation
+from api.identity.tokens import Principal
 user_id, licence_id, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 app = create_app()
 out = []
@@ -46,10 +46,7 @@ with app.app_context():
     now = int(time.time())
     for i in range(count):
         out.append({"payload": create_presentation(principal, licence_id, fields=["vehicle_class", "holder_name"],
-                                                   purpose="bench", now=now, commit=False)["payload"]})
-        if i % 2000 == 1999:
-            db.session.commit()
-    db.session.commit()
+                                                   purpose="bench", now=now)["payload"]})
 json.dump(out, sys.stdout)
 """
 

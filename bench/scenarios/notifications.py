@@ -12,7 +12,7 @@ PHONE = "13900009876"
 
 
 def _id_number() -> str:
-    from api.services.identity_numbers import gb11643_check_char
+    from api.identity.identity_numbers import gb11643_check_char
     first17 = "31010119500101123"
     return first17 + gb11643_check_char(first17)
 

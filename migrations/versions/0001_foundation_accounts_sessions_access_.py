@@ -6,7 +6,7 @@ Create Date: 2026-11-22 00:27:51.671640
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0001'
@@ -36,14 +36,14 @@ def upgrade() -> None:
     sa.Column('roles', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('holder_id', sa.String(length=32), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('real_name_enc', sa.LargeBinary(), nullable=True),
     sa.Column('masked_name', sa.String(length=64), nullable=True),
     sa.Column('id_type', sa.String(length=24), nullable=True),
     sa.Column('id_number_enc', sa.LargeBinary(), nullable=True),
     sa.Column('id_number_bidx', sa.String(length=64), nullable=True),
     sa.Column('id_number_masked', sa.String(length=32), nullable=True),
-    sa.Column('real_name_verified_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('real_name_verified_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('holder_id', name=op.f('uq_users_holder_id')),
     sa.UniqueConstraint('id_number_bidx', name=op.f('uq_users_id_number_bidx')),
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=128), nullable=True),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('subject_ref', sa.String(length=64), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_access_records_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_records'))
     )
@@ -70,9 +70,9 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('device_id', sa.String(length=128), nullable=False),
     sa.Column('user_agent', sa.String(length=256), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('revoked_reason', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_auth_sessions_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_sessions'))
@@ -83,9 +83,9 @@ def upgrade() -> None:
     op.create_table('refresh_tokens',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('session_id', sa.String(length=32), nullable=False),
-    sa.Column('issued_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['auth_sessions.id'], name=op.f('fk_refresh_tokens_session_id_auth_sessions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_refresh_tokens'))
     )

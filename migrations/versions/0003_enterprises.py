@@ -5,7 +5,7 @@ Revises: 0001
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0003_enterprises'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('size', sa.String(length=32), nullable=True),
     sa.Column('founded_on', sa.Date(), nullable=True),
     sa.Column('attributes', sa.JSON(), nullable=False),
-    sa.Column('updated_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_registry')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_enterprise_registry_credit_code'))
     )
@@ -45,8 +45,8 @@ def upgrade() -> None:
     sa.Column('size', sa.String(length=32), nullable=True),
     sa.Column('founded_on', sa.Date(), nullable=True),
     sa.Column('legal_rep_bidx', sa.String(length=64), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprises')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_enterprises_credit_code'))
     )
@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=True),
     sa.Column('previous_role', sa.String(length=16), nullable=True),
     sa.Column('details', sa.JSON(), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_enterprise_audit_enterprise_id_enterprises'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_audit'))
     )
@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('granted_by', BigId, nullable=True),
-    sa.Column('granted_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('granted_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_enterprise_members_enterprise_id_enterprises'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_enterprise_members_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_members')),

@@ -6,7 +6,7 @@ Revises: 0001
 from alembic import op
 import sqlalchemy as sa
 
-import api.models.base
+import api.db
 
 revision = "0004_codes"
 down_revision = "0001"
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("scenes", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_by", BigId, nullable=True),
-        sa.Column("created_at", api.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", api.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_venues_created_by_users"),
                                 ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_venues")),
@@ -41,8 +41,8 @@ def upgrade() -> None:
         sa.Column("user_id", BigId, nullable=False),
         sa.Column("scenes", sa.JSON(), nullable=False),
         sa.Column("granted_by", BigId, nullable=True),
-        sa.Column("granted_at", api.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", api.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("granted_at", api.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", api.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["venue_id"], ["venues.id"], name=op.f("fk_venue_staff_venue_id_venues"),
                                 ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_venue_staff_user_id_users"),
@@ -59,7 +59,7 @@ def upgrade() -> None:
         sa.Column("user_id", BigId, nullable=False),
         sa.Column("venue_id", BigId, nullable=False),
         sa.Column("place_code_jti", sa.String(length=32), nullable=False),
-        sa.Column("created_at", api.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", api.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_checkins_user_id_users"),
                                 ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["venue_id"], ["venues.id"], name=op.f("fk_checkins_venue_id_venues"),
@@ -74,8 +74,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("subject", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.String(length=64), nullable=True),
-        sa.Column("until", api.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", api.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("until", api.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", api.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_revocations")),
     )
 

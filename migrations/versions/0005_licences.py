@@ -6,7 +6,7 @@ Create Date: 2026-11-22 00:38:30.123912
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0005_licences'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('licence_types', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_licence_issuers')),
     sa.UniqueConstraint('client_id', name=op.f('uq_licence_issuers_client_id'))
     )
@@ -48,11 +48,11 @@ def upgrade() -> None:
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('region', sa.String(length=8), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('revoked_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['issuer_id'], ['licence_issuers.id'], name=op.f('fk_licences_issuer_id_licence_issuers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_licences')),
     sa.UniqueConstraint('type', 'number_bidx', name='uq_licences_type_number_bidx')
@@ -69,9 +69,9 @@ def upgrade() -> None:
     sa.Column('purpose', sa.String(length=128), nullable=True),
     sa.Column('commitment_salt', sa.String(length=44), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('verified_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('verified_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('verified_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('venue_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.ForeignKeyConstraint(['licence_id'], ['licences.id'], name=op.f('fk_licence_presentations_licence_id_licences'), ondelete='CASCADE'),
@@ -88,8 +88,8 @@ def upgrade() -> None:
     sa.Column('threshold_days', sa.Integer(), nullable=False),
     sa.Column('valid_until', sa.Date(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['licence_id'], ['licences.id'], name=op.f('fk_licence_reminders_licence_id_licences'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_licence_reminders_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_licence_reminders')),

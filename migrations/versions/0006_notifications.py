@@ -6,7 +6,7 @@ Create Date: 2026-11-22 00:38:13.588986
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0006_notifications'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('quiet_end', sa.SmallInteger(), nullable=True),
     sa.Column('daily_cap', sa.Integer(), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('updated_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_preferences'))
     )
@@ -44,7 +44,7 @@ def upgrade() -> None:
     sa.Column('rule', sa.JSON(), nullable=False),
     sa.Column('deep_link', sa.String(length=512), nullable=True),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_policies_created_by_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_policies'))
     )
@@ -64,8 +64,8 @@ def upgrade() -> None:
     sa.Column('started_epoch', sa.BigInteger(), nullable=False),
     sa.Column('chunk_size', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('fanned_out_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fanned_out_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_campaigns_created_by_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['policy_id'], ['policies.id'], name=op.f('fk_campaigns_policy_id_policies'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns')),
@@ -78,8 +78,8 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=8), nullable=False),
     sa.Column('token', sa.String(length=512), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('deactivated_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deactivated_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deactivated_reason', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['session_id'], ['auth_sessions.id'], name=op.f('fk_devices_session_id_auth_sessions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_devices_user_id_users'), ondelete='CASCADE'),
@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('matched', sa.Integer(), nullable=False),
     sa.Column('outbox_written', sa.Integer(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('done_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_chunks_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('campaign_id', 'seq', name=op.f('pk_campaign_chunks'))
     )
@@ -114,8 +114,8 @@ def upgrade() -> None:
     sa.Column('body_en', sa.Text(), nullable=True),
     sa.Column('deep_link', sa.String(length=512), nullable=True),
     sa.Column('urgent', sa.Boolean(), nullable=False),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_inbox_messages_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_inbox_messages_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbox_messages')),
@@ -139,8 +139,8 @@ def upgrade() -> None:
     sa.Column('lease_until', sa.BigInteger(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('result', sa.JSON(), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_push_outbox_campaign_id_campaigns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['inbox_id'], ['inbox_messages.id'], name=op.f('fk_push_outbox_inbox_id_inbox_messages'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_push_outbox_user_id_users'), ondelete='CASCADE'),

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 00:36:37.567857
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0007_miniprograms'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('secret_version', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('secret_rotated_at', api.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('secret_rotated_at', api.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('appid', name=op.f('pk_miniprograms'))
     )
     op.create_table('miniprogram_consents',
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('appid', sa.String(length=19), nullable=False),
     sa.Column('scope', sa.String(length=64), nullable=False),
-    sa.Column('granted_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('granted_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['appid'], ['miniprograms.appid'], name=op.f('fk_miniprogram_consents_appid_miniprograms'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_miniprogram_consents_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_miniprogram_consents')),
@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('page', sa.String(length=512), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('inbox_ref', sa.String(length=64), nullable=True),
-    sa.Column('created_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['appid'], ['miniprograms.appid'], name=op.f('fk_miniprogram_messages_appid_miniprograms'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_miniprogram_messages_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_miniprogram_messages'))
@@ -63,7 +63,7 @@ def upgrade() -> None:
     sa.Column('appid', sa.String(length=19), nullable=False),
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('unionid', sa.String(length=64), nullable=False),
-    sa.Column('first_login_at', api.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_login_at', api.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['appid'], ['miniprograms.appid'], name=op.f('fk_miniprogram_users_appid_miniprograms'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_miniprogram_users_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('openid', name=op.f('pk_miniprogram_users')),

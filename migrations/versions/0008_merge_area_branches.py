@@ -6,7 +6,7 @@ Create Date: 2026-11-22 01:29:21.795593
 """
 from alembic import op
 import sqlalchemy as sa
-import api.models.base
+import api.db
 
 
 revision = '0008'

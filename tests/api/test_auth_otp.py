@@ -99,7 +99,7 @@ def test_phone_validation(client):
 
 
 def test_sms_gateway_failure_is_503_and_does_not_block_a_retry(session_app, client, monkeypatch):
-    from api.adapters.sms import HttpSmsGateway
+    from api.identity.sms import HttpSmsGateway
     otp = session_app.extensions["ssb.otp"]
     monkeypatch.setattr(otp, "sms", HttpSmsGateway("http://127.0.0.1:9", "k", timeout=0.5))
     r = client.post("/v1/auth/otp", json={"phone": "13800138000"})

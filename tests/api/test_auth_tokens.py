@@ -65,8 +65,8 @@ def test_expired_token_is_refused(client, login, clock):
 def test_wrong_audience_and_type_are_refused(client, login, app_ctx):
     tokens = login()
     claims = _claims(tokens["access_token"])
-    from api.extensions import get_keyring
     import qr
+    from api.extensions import get_keyring
     ring = get_keyring()
     wrong_aud = qr.sign({**claims, "aud": "someone-else"}, typ="at+jwt", ring=ring)
     wrong_typ = qr.sign(claims, typ="ssb-code+jwt", ring=ring)

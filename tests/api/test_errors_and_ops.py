@@ -40,7 +40,7 @@ def test_429_has_retry_after(client):
 
 
 def test_500_never_leaks_internals(base_config):
-    from api import create_app
+    from wsgi import create_app
     fresh = create_app(base_config)
 
     @fresh.route("/__boom")
@@ -76,7 +76,8 @@ def test_health_ready_metrics(client):
 
 def test_readyz_names_redis_when_it_is_down(base_config):
     import dataclasses
-    from api import create_app
+
+    from wsgi import create_app
     dead = create_app(dataclasses.replace(base_config, REDIS_URL="redis://127.0.0.1:1/0"))
     client = dead.test_client()
     r = client.get("/readyz")

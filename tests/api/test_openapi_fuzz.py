@@ -8,11 +8,11 @@ import re
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.extensions import db
-from api.services.sessions import get_or_create_user, start_session
+from api.identity.sessions import get_or_create_user, start_session
 
 MAX_EXAMPLES = 25   # per operation: a few hundred requests across the document
 

@@ -1,5 +1,5 @@
 """A loopback fake of the enterprise registry service, speaking the wire protocol
-`api.adapters.enterprise_registry.HttpEnterpriseRegistry` uses:
+`api.enterprises.registry.HttpEnterpriseRegistry` uses:
 
     POST /enterprises/lookup {"credit_code": ...}
     X-Timestamp: unix seconds, X-Signature: hex HMAC-SHA256(key, timestamp + "\\n" + body)

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from api.extensions import db
-from api.services.sessions import get_or_create_user, start_session
+from api.identity.sessions import get_or_create_user, start_session
 from tests.conftest import bearer
 
 ALL_SCOPES = ["scope.userinfo", "scope.phone", "scope.realname", "scope.subscribe_message",

@@ -5,7 +5,6 @@ import pytest
 from wechatpy.exceptions import WeChatClientException
 
 from api.config import PROJECT_ROOT
-from tests.conftest import bearer
 
 
 def _load_example():

@@ -10,7 +10,7 @@ def test_register_returns_appid_and_secret_once(client, register, app):
     assert re.fullmatch(r"[0-9a-f]{32}", mp["secret"])
     with app.app_context():
         from api.extensions import db
-        from api.models.miniprograms import MiniProgram
+        from api.miniprograms.models import MiniProgram
         row = db.session.get(MiniProgram, mp["appid"])
         assert row.secret_hash != mp["secret"] and mp["secret"] not in row.secret_hash
 

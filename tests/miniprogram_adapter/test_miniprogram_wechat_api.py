@@ -258,10 +258,10 @@ def test_subscribe_message_needs_consent_and_is_stored(client, register, residen
                        json=body | {"template_id": ""}).json["errcode"] == 40037
     with app.app_context():
         from api.extensions import db
-        from api.models.miniprograms import MiniProgramMessage
+        from api.miniprograms.models import MiniProgramMessage
         msg = db.session.get(MiniProgramMessage, r["msgid"])
         assert msg.template_id == "TPL1" and msg.data == {"thing1": {"value": "到号提醒"}}
-    if importlib.util.find_spec("api.services.inbox") is not None:
+    if importlib.util.find_spec("api.notifications.inbox") is not None:
         assert msg.status == "delivered"
         inbox = client.get("/v1/inbox", headers=resident).json["items"]
         assert inbox[0]["title"] == "Parking" and "到号提醒" in inbox[0]["body"]
@@ -277,7 +277,7 @@ def test_licence_extension_answers_an_errcode(client, register, resident, wx_log
                        json={"openid": openid, "type": "driving"}).json["errcode"] == 8800001
     client.post(f"/v1/mp/{mp['appid']}/consents", headers=resident, json={"scopes": ["scope.licence.driving"]})
     r = client.post("/ssb/licence/get", query_string=q, json={"openid": openid, "type": "driving"}).json
-    service = importlib.util.find_spec("api.services.licences") is not None
+    service = importlib.util.find_spec("api.licences.services") is not None
     assert r["errcode"] == (8800003 if service else 8800004)          # no such licence / no service
     assert client.post("/ssb/licence/get", query_string=q,
                        json={"openid": openid, "type": "Bad Type!"}).json["errcode"] == 40097

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, insert, select
 
 from api.extensions import db
-from api.models.identity import Person
-from push import rules
-from push.profiles import person_columns, person_profile
+from api.identity.models import Person
+from api.notifications import rules
+from api.notifications.profiles import person_columns, person_profile
 from tests.push.test_rules_properties import combine, leaves
 
 PERSON_NAMES = ["age", "district", "hukou", "veteran", "disabled", "living_alone"]

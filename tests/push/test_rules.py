@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from push import rules
-from push.rules import RuleError
+from api.notifications import rules
+from api.notifications.rules import RuleError
 
 AGE = {"var": "age"}
 DISTRICT = {"var": "district"}

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from push import rules
-from push.rules import ATTRIBUTES, AttrType
+from api.notifications import rules
+from api.notifications.rules import ATTRIBUTES, AttrType
 
 DISTRICTS = ["黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "浦东新区", "崇明区"]
 INDUSTRIES = ["制造业", "批发和零售业", "信息技术", "餐饮"]

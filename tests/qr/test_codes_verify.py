@@ -5,10 +5,19 @@ import json
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from qr.codes import (CODE_TYP, PLACE_TYP, CodeError, issue_codes, issue_place_code, sign_compact, verify_code,
-                      verify_place_code)
+from qr.codes import (
+    CODE_TYP,
+    PLACE_TYP,
+    CodeError,
+    issue_codes,
+    issue_place_code,
+    sign_compact,
+    verify_code,
+    verify_place_code,
+)
 from qr.keys import KeyRing, SigningKey, thumbprint_kid
 
 ISS = "https://ssb.sh.gov.cn"
@@ -184,6 +193,7 @@ def test_place_code_signed_after_its_key_retired_is_refused():
 def test_qr_package_stays_pure():
     import ast
     import pathlib
+
     import qr
     for path in pathlib.Path(qr.__file__).parent.glob("*.py"):
         tree = ast.parse(path.read_text())

@@ -136,7 +136,7 @@ def browser(tmp_path):
 def operator(app, client, login):
     """An operator's bearer headers (the role set through the service, then a real sign-in)."""
     from api.extensions import db
-    from api.services.sessions import get_or_create_user
+    from api.identity.sessions import get_or_create_user
 
     with app.app_context():
         user = get_or_create_user("+8613900139000", now=int(app.extensions["ssb.clock"]()))

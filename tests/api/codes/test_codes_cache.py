@@ -80,7 +80,7 @@ def test_medical_entitlement_shows_the_insurance_card_status(client, operator, l
 
 def test_a_token_without_hid_still_gets_codes(app, client, resident):
     """Tokens minted elsewhere (e.g. act-as) may not carry `hid`: the user→holder map serves."""
-    from api.services.tokens import decode_access_token, issue_access_token
+    from api.identity.tokens import decode_access_token, issue_access_token
     with app.app_context():
         p = decode_access_token(resident["Authorization"].split()[1], now=int(time.time()))
         token, _ = issue_access_token(user_id=p.user_id, session_id=p.session_id, roles=list(p.roles),
@@ -95,8 +95,8 @@ def test_a_token_without_hid_still_gets_codes(app, client, resident):
 @pytest.fixture
 def two_processes(base_config, tmp_path):
     """Two apps sharing one KEYS_DIR, like two gunicorn workers."""
-    from api import create_app
     from tests.conftest import FakeClock
+    from wsgi import create_app
     cfg = dataclasses.replace(base_config, KEYS_DIR=str(tmp_path / "shared-keys"))
     apps = [create_app(dataclasses.replace(cfg)) for _ in range(2)]
     for a in apps:
@@ -106,7 +106,7 @@ def two_processes(base_config, tmp_path):
 
 def test_a_process_that_has_not_reloaded_yet_accepts_codes_signed_with_a_new_key(app, two_processes):
     from api.extensions import db
-    from api.services.sessions import get_or_create_user, start_session
+    from api.identity.sessions import get_or_create_user, start_session
 
     a, b = two_processes
     with a.app_context():
@@ -134,8 +134,8 @@ def test_a_process_that_has_not_reloaded_yet_accepts_codes_signed_with_a_new_key
 def test_a_cache_fill_racing_with_an_invalidation_is_not_stored(app, resident, monkeypatch):
     """A verify reads the holder row, then (before it stores it) an operator disables the
     account: the stale row must not land in the cache."""
+    from api.codes import holder_cache
     from api.extensions import get_redis
-    from api.services import holder_cache
 
     hid = jwt.decode(resident["Authorization"].split()[1], options={"verify_signature": False})["hid"]
     real_read = holder_cache._read

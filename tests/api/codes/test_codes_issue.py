@@ -19,8 +19,8 @@ def test_a_code_has_the_contract_shape(client, resident, app):
 
 
 def test_the_subject_is_the_stable_pseudonymous_holder_id(client, resident, app_ctx):
-    from api.models import User
     from api.extensions import db
+    from api.identity.models import User
     subs = {jwt.decode(client.get("/v1/codes/suishen", headers=resident).json["codes"][0]["payload"],
                        options={"verify_signature": False})["sub"] for _ in range(3)}
     user = db.session.query(User).one()

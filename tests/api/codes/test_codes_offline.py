@@ -49,7 +49,7 @@ def test_plain_pyjwt_verifies_a_code_with_the_jwks(client, resident, clock):
 
 def test_revocation_feed_lists_disabled_holders_incrementally(client, login, operator, app):
     from api.extensions import db
-    from api.models import User
+    from api.identity.models import User
 
     ids = []
     for phone in ("13900000101", "13900000102"):
@@ -85,8 +85,8 @@ def test_disable_needs_an_operator_and_an_existing_user(client, resident, operat
 @pytest.fixture
 def rotating_app(base_config, tmp_path):
     """An app with its own KEYS_DIR, so rotating does not touch the shared test key ring."""
-    from api import create_app
     from tests.conftest import FakeClock
+    from wsgi import create_app
     cfg = dataclasses.replace(base_config, KEYS_DIR=str(tmp_path / "keys"))
     app = create_app(cfg)
     app.extensions["ssb.clock"] = FakeClock()
@@ -94,8 +94,8 @@ def rotating_app(base_config, tmp_path):
 
 
 def test_rotation_keeps_old_codes_valid_until_they_expire(rotating_app, app, tmp_path):
-    from api.services.sessions import get_or_create_user, start_session
     from api.extensions import db
+    from api.identity.sessions import get_or_create_user, start_session
 
     client = rotating_app.test_client()
     with rotating_app.app_context():
@@ -126,7 +126,7 @@ def test_rotation_keeps_old_codes_valid_until_they_expire(rotating_app, app, tmp
     assert exc.value.code == "CODE_UNKNOWN_KEY"
 
     with rotating_app.app_context():
-        from api.services.venues import list_revocations
+        from api.codes.venues import list_revocations
         items = list_revocations(since=None, limit=10)["items"]
     assert [(i["kind"], i["subject"]) for i in items][-1] == ("key", old_kid)
     listing = rotating_app.test_cli_runner().invoke(args=["keys", "list"])
@@ -164,7 +164,7 @@ class _FlaskHttp:
 
 def test_the_documented_pyjwt_example_works(client, verified_resident, operator, login, app):
     from api.extensions import db
-    from api.models import User
+    from api.identity.models import User
 
     doc = _doc_example()
     verifier = doc["OfflineVerifier"]("unused")

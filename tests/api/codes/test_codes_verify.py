@@ -233,7 +233,7 @@ def test_a_disabled_holder_is_revoked(client, verify, get_code, resident, operat
     code = get_code(resident)
     with app.app_context():
         from api.extensions import db
-        from api.models import User
+        from api.identity.models import User
         user_id = db.session.query(User).filter(User.phone == "+8613900000001").one().id
     r = client.post(f"/v1/admin/users/{user_id}/disable", headers=operator, json={"reason": "fraud"})
     assert r.status_code == 200 and r.json["status"] == "disabled"
@@ -246,8 +246,8 @@ def test_the_replay_key_lives_until_the_code_expires(app, verify, get_code, resi
     """A failed access-record write must not burn a single-use code."""
     code = get_code(resident, "transport")
     with app.app_context():
+        from api.codes.services import replay_key
         from api.extensions import get_redis
-        from api.services.codes import replay_key
         claims = _claims(code)
         assert not get_redis().exists(replay_key(claims["sub"], claims["jti"]))
     assert verify(code).status_code == 200
@@ -259,7 +259,8 @@ def test_the_replay_key_lives_until_the_code_expires(app, verify, get_code, resi
 
 def test_enterprise_scene_for_a_token_acting_for_an_enterprise(app, client, login, operator, make_venue, resident):
     import time as _time
-    from api.services.tokens import decode_access_token, issue_access_token
+
+    from api.identity.tokens import decode_access_token, issue_access_token
     office = make_venue(kind="government", name="市民中心")
     client.post(f"/v1/admin/venues/{office['id']}/staff", headers=operator,
                 json={"phone": "13900000044", "scenes": ["enterprise"]})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from api.services.credit_codes import check_char
+from api.enterprises.credit_codes import check_char
 from tests.conftest import bearer
 from tests.factories import import_persons, resident_id
 

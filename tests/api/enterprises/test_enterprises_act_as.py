@@ -2,9 +2,9 @@
 against the membership on every use (a revocation or demotion applies at once)."""
 import pytest
 
+from api.enterprises.services import require_enterprise_role
 from api.errors import AppError
-from api.services.enterprises import require_enterprise_role
-from api.services.tokens import decode_access_token
+from api.identity.tokens import decode_access_token
 from tests.api.enterprises.conftest import ACME, act_as, grant
 from tests.conftest import bearer
 

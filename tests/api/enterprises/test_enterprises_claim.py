@@ -1,8 +1,8 @@
 """Claiming an enterprise: only its registered legal representative, real-name verified."""
 from sqlalchemy import select
 
+from api.enterprises.models import EnterpriseMember
 from api.extensions import db
-from api.models.enterprises import EnterpriseMember
 from tests.api.enterprises.conftest import ACME, OTHER, credit_code
 from tests.conftest import bearer
 

@@ -1,8 +1,8 @@
 """GB 32100 unified social credit codes: fixed vectors, then every refusal."""
 import pytest
 
+from api.enterprises.credit_codes import CHARSET, check_char, is_valid, normalise_credit_code
 from api.errors import AppError
-from api.services.credit_codes import CHARSET, check_char, is_valid, normalise_credit_code
 
 # Published codes of real enterprises (public registration records).
 REAL = ["91350100M000100Y43", "9144030071526726XG", "91330100799655058B", "91110108551385082Q"]

@@ -3,11 +3,10 @@ fake registry, and a change of legal representative moving the administrator rol
 import pytest
 from sqlalchemy import select, text
 
-from api.adapters.enterprise_registry import (HttpEnterpriseRegistry, LocalEnterpriseRegistry,
-                                              enterprise_registry_from_config)
 from api.config import Config
+from api.enterprises.models import EnterpriseMember, RegistryEnterprise
+from api.enterprises.registry import HttpEnterpriseRegistry, LocalEnterpriseRegistry, enterprise_registry_from_config
 from api.extensions import db
-from api.models.enterprises import EnterpriseMember, RegistryEnterprise
 from tests.api.enterprises.conftest import ACME, LI, OTHER, WANG, ZHANG, acme_row, act_as, credit_code, grant
 from tests.conftest import bearer
 from tests.fakes.enterprise_registry_server import FakeEnterpriseRegistry
@@ -177,7 +176,7 @@ def test_requests_are_signed_with_the_api_key(app, fake_registry):
         good = HttpEnterpriseRegistry(fake_registry.url, API_KEY, blind_index=lambda t, n: f"{t}:{n}")
         assert good.lookup(ACME).legal_rep_bidx == f"resident_id:{ZHANG}"
         assert good.lookup(credit_code("91310101MA1FL0002")) is None
-        from api.adapters.enterprise_registry import RegistryUnavailable
+        from api.enterprises.registry import RegistryUnavailable
         with pytest.raises(RegistryUnavailable):
             HttpEnterpriseRegistry(fake_registry.url, "wrong-key", blind_index=lambda t, n: n).lookup(ACME)
 

@@ -20,7 +20,7 @@ def _promote(app, phone: str, role: str) -> None:
 
 @pytest.fixture
 def today(clock):
-    from api.services.licences import shanghai_today
+    from api.licences.services import shanghai_today
     return lambda: shanghai_today(int(clock()))
 
 

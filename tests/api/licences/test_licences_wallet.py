@@ -1,7 +1,7 @@
 """The resident's wallet: matched by blind index, masked, with status and expiry."""
 from datetime import timedelta
 
-from tests.api.licences.conftest import LI, ZHANG, driving_body
+from tests.api.licences.conftest import LI, ZHANG
 from tests.conftest import bearer
 
 

@@ -11,10 +11,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.extensions import db, get_config
-from api.services.accounts import verify_real_name
-from api.services.adapters_runtime import population_registry
-from api.services.sessions import get_or_create_user, start_session
+from api.extensions import db, get_config, population_registry
+from api.identity.accounts import verify_real_name
+from api.identity.sessions import get_or_create_user, start_session
 from tests.conftest import bearer
 from tests.factories import import_persons, resident_id
 from tests.push.fakes.fcm_server import FakeFcm
@@ -69,7 +68,7 @@ def residents(app, tmp_path):
                 if spec.get("verified", True):
                     verify_real_name(user.id, name=row["name"], id_type="resident_id", id_number=row["id_number"],
                                      now=clock, registry=population_registry())
-                from api.services.tokens import decode_access_token
+                from api.identity.tokens import decode_access_token
                 sid = decode_access_token(pair.access_token, now=clock).session_id
                 out.append(Resident(user.id, phone, pair.access_token, sid, spec))
         return out

@@ -2,23 +2,24 @@
 real Dramatiq workers, real push clients against the loopback fakes, and real faults."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from api.extensions import db
-from api.models.notifications import CampaignChunk, Device, InboxMessage, PushOutbox
-from api.services.preferences import local_minute
+from api.notifications.models import CampaignChunk, Device, InboxMessage, PushOutbox
+from api.notifications.preferences import local_minute
+from api.notifications.profiles import local_today
 from push import campaigns as campaign_jobs
 from push.outbox import relay
-from push.profiles import local_today
 from tests.api.notifications.conftest import HUANGPU_60_LOCAL, register_device
 
 
 @pytest.fixture(autouse=True)
-def small_chunks(monkeypatch):
-    monkeypatch.setattr(campaign_jobs, "CHUNK_SIZE", 3)
+def small_chunks(app, monkeypatch):
+    monkeypatch.setattr(app.extensions["ssb.config"], "CAMPAIGN_CHUNK_SIZE", 3)
 
 
 def years_ago(today: date, years: int, days: int = 0) -> str:
@@ -160,7 +161,7 @@ def test_pushes_honour_preferences_quiet_hours_caps_and_clean_dead_tokens(app, c
     clock.advance(91 * 60)
     with app.app_context():
         relay(sleep=lambda s: None)
-        from api.services.policies import campaign_status
+        from api.notifications.policies import campaign_status
         s = campaign_status(campaign_id, now=int(clock()))     # (the operator's access token has expired)
     assert "hms-quiet" in [t for req in hms.send_requests for t in req.json()["message"]["token"]]
     assert (s["status"], s["delivered"], s["detail"]["waiting_quiet_hours"]) == ("done", 3, 0)
@@ -189,8 +190,8 @@ def test_worker_killed_mid_chunk_then_chunks_run_twice(app, client, operator, to
     with app.app_context():
         seqs = campaign_jobs.plan_chunks(campaign_id)
         assert len(seqs) >= 4
-        with pytest.raises(RuntimeError):
-            campaign_jobs.write_chunk(campaign_id, seqs[0], fail_after_inbox=True)
+        with pytest.raises(RuntimeError), worker_dies_when_writing_the_outbox():
+            campaign_jobs.write_chunk(campaign_id, seqs[0])
         db.session.rollback()                  # what the dying worker's connection does
         assert inbox_counts(app, campaign_id) == {}
         for seq in seqs:
@@ -207,6 +208,20 @@ def test_worker_killed_mid_chunk_then_chunks_run_twice(app, client, operator, to
             PushOutbox.campaign_id == campaign_id).group_by(PushOutbox.user_id)).all()
     assert inbox_counts(app, campaign_id) == {p.user_id: 1 for p in eligible}
     assert dict(outbox) == {p.user_id: 1 for p in eligible}
+
+
+@contextmanager
+def worker_dies_when_writing_the_outbox():
+    """The worker process dies as it sends the outbox INSERT (after the inbox rows, on SQLite)."""
+    def die(conn, cursor, statement, *args):
+        if "INSERT INTO push_outbox" in statement:
+            raise RuntimeError("worker killed mid-chunk")
+
+    event.listen(db.engine, "before_cursor_execute", die)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", die)
 
 
 def _unreachable_broker(app):
@@ -265,7 +280,7 @@ def test_resume_inline_without_any_worker(app, client, operator, town, monkeypat
 
 def test_push_provider_outage_is_retried_with_backoff(app, client, clock, residents, hms, monkeypatch):
     from api.extensions import get_config
-    from api.services.inbox import deliver_to_user
+    from api.notifications.inbox import deliver_to_user
     from push.outbox import reset_providers
     [me] = residents([{}])
     register_device(client, me, "hms-while-down")
@@ -275,6 +290,7 @@ def test_push_provider_outage_is_retried_with_backoff(app, client, clock, reside
         reset_providers()
         deliver_to_user(me.user_id, category="service", title="办件", body="已受理", deep_link=None,
                         now=int(clock()))
+        db.session.commit()
         first = relay(sleep=lambda s: None)
         [row] = db.session.scalars(select(PushOutbox)).all()
         assert (row.status, row.reason, row.attempts) == ("pending", "retrying", 1)

@@ -4,8 +4,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from api.extensions import db
-from api.models.notifications import Device, PushOutbox
-from api.services.inbox import deliver_to_user
+from api.notifications.inbox import deliver_to_user
+from api.unit_of_work import commit
+from api.notifications.models import Device, PushOutbox
 from tests.api.notifications.conftest import register_device
 
 
@@ -17,6 +18,7 @@ def deliver(app, user_id, n=1, **kw):
             args = dict(category="service", title=f"办件进度 {i}", body="您的申请已受理", deep_link=f"ssb://cases/{i}")
             args.update(kw)
             ids.append(deliver_to_user(user_id, now=now, **args).id)
+        commit()        # deliver_to_user is a composed writer: the caller owns the commit
     return ids
 
 
@@ -105,9 +107,9 @@ def test_devices_go_away_with_sign_out(app, client, residents):
     register_device(client, other, "hms-token-remote")
     assert client.post("/v1/auth/logout", headers=me.headers).status_code == 204
     with app.app_context():
-        from api.services.devices import reachable_devices
+        from api.notifications.devices import reachable_devices
         assert [d.token for d in reachable_devices([me.user_id, other.user_id])] == ["hms-token-remote"]
-        from api.services.sessions import revoke_session
+        from api.identity.sessions import revoke_session
         revoke_session(other.user_id, other.session_id, now=int(app.extensions["ssb.clock"]()))
         assert reachable_devices([me.user_id, other.user_id]) == []
 

@@ -1,0 +1,30 @@
+"""Recording and listing reads of a resident's data by others (scans, licence views, mini-programs)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from api.access.models import AccessRecord
+from api.db import from_timestamp
+from api.extensions import db
+
+
+def record_access(*, user_id: int, kind: str, accessor: dict, now: int, scene: str | None = None,
+                  purpose: str | None = None, fields: list | None = None, subject_ref: str | None = None) -> None:
+    """Adds the record to the caller's unit of work; the caller commits with its own write."""
+    db.session.add(AccessRecord(user_id=user_id, kind=kind, accessor=accessor, scene=scene, purpose=purpose,
+                                fields=fields or [], subject_ref=subject_ref, created_at=from_timestamp(now)))
+
+
+def list_access(user_id: int, *, before_id: int | None, limit: int, kind: str | None = None,
+                subject_ref: str | None = None) -> dict:
+    query = select(AccessRecord).where(AccessRecord.user_id == user_id)
+    if kind:
+        query = query.where(AccessRecord.kind == kind)
+    if subject_ref:
+        query = query.where(AccessRecord.subject_ref == subject_ref)
+    if before_id:
+        query = query.where(AccessRecord.id < before_id)
+    rows = list(db.session.scalars(query.order_by(AccessRecord.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": str(rows[-1].id) if more and rows else None}

@@ -1,1 +1,0 @@
-"""Clients for external systems, each behind a small interface chosen by configuration."""

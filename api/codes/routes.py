@@ -1,0 +1,76 @@
+"""随申码: residents' rotating codes and their images; staff verification; the revocation feed."""
+from flask import Response, g
+from flask.views import MethodView
+
+from api.codes import services as codes
+from api.codes.schemas import (
+    CodeQuery,
+    CodesSchema,
+    CodeVerifyRequest,
+    CodeVerifyResult,
+    ImageQuery,
+    RevocationPage,
+    RevocationQuery,
+)
+from api.extensions import Blueprint, now
+
+blp = Blueprint("codes", __name__, description="随申码 (Suishen codes) and their verification")
+
+_IMAGE = {"type": "string", "format": "binary"}
+
+
+@blp.route("/v1/codes/suishen")
+class SuishenCode(MethodView):
+    @blp.auth()
+    @blp.arguments(CodeQuery, location="query")
+    @blp.response(200, CodesSchema)
+    @blp.errors(404, 422)
+    def get(self, query):
+        """A fresh code (or N consecutive codes for offline display) for a scene
+
+        Each code is a compact JWS (EdDSA, typ `ssb-code+jwt`) valid for CODE_TTL seconds; code
+        i is valid from now + i × CODE_TTL. A scene the resident is not entitled to answers 403
+        NOT_A_VETERAN, HOME_SERVICE_CERT_REQUIRED, REAL_NAME_REQUIRED or NOT_ACTING_FOR_ENTERPRISE."""
+        return codes.issue(principal=g.principal, scene=query["scene"], count=query["count"], now=now())
+
+
+@blp.route("/v1/codes/suishen/image")
+class SuishenCodeImage(MethodView):
+    @blp.auth()
+    @blp.arguments(ImageQuery, location="query")
+    @blp.doc(responses={"200": {"description": "The current code as a QR image (not cacheable)",
+                                "content": {"image/png": {"schema": _IMAGE}, "image/svg+xml": {"schema": _IMAGE}}}})
+    @blp.errors(404, 422)
+    def get(self, query):
+        """The current code as a PNG or SVG QR image"""
+        body, media_type, expires_at = codes.image(principal=g.principal, scene=query["scene"],
+                                                   fmt=query["format"], now=now())
+        return Response(body, mimetype=media_type, headers={"Cache-Control": "no-store",
+                                                            "X-Code-Expires-At": str(expires_at)})
+
+
+@blp.route("/v1/verify")
+class Verify(MethodView):
+    @blp.auth()
+    @blp.arguments(CodeVerifyRequest)
+    @blp.response(200, CodeVerifyResult)
+    @blp.errors(404, 409, 422)
+    def post(self, body):
+        """Verify a resident's code at a venue (its staff only)
+
+        Refusals: 422 MALFORMED_CODE, CODE_WRONG_TYPE, CODE_BAD_SIGNATURE, CODE_UNKNOWN_KEY,
+        CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use);
+        403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND."""
+        return codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"], now=now())
+
+
+@blp.route("/v1/codes/revocations")
+class Revocations(MethodView):
+    @blp.auth(roles=("staff", "operator"))
+    @blp.arguments(RevocationQuery, location="query")
+    @blp.response(200, RevocationPage)
+    @blp.errors(422)
+    def get(self, query):
+        """Revoked holders and retired keys since a cursor, oldest first (for offline scanners)"""
+        since = int(query["since"]) if query["since"] else None
+        return codes.list_revocations(since=since, limit=query["limit"])

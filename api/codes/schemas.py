@@ -1,0 +1,82 @@
+import marshmallow as ma
+
+from api.schemas import Schema
+from qr.codes import SCENES
+
+SCENE = ma.fields.String(required=True, validate=ma.validate.OneOf(SCENES),
+                         metadata={"description": "general, transport, medical, culture, veteran, home_service, "
+                                                  "enterprise"})
+
+
+class CodeQuery(Schema):
+    scene = ma.fields.String(load_default="general", validate=ma.validate.OneOf(SCENES))
+    count = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10),
+                              metadata={"description": "consecutive codes for the next N code lifetimes"})
+
+
+class ImageQuery(Schema):
+    scene = ma.fields.String(load_default="general", validate=ma.validate.OneOf(SCENES))
+    format = ma.fields.String(load_default="png", validate=ma.validate.OneOf(["png", "svg"]))
+
+
+class IssuedCodeSchema(Schema):
+    payload = ma.fields.String(required=True, metadata={"description": "compact JWS, typ ssb-code+jwt"})
+    not_before = ma.fields.Integer(required=True, metadata={"description": "unix seconds"})
+    expires_at = ma.fields.Integer(required=True, metadata={"description": "unix seconds"})
+
+
+class CodesSchema(Schema):
+    codes = ma.fields.List(ma.fields.Nested(IssuedCodeSchema), required=True)
+    scene = ma.fields.String(required=True)
+    refresh_after = ma.fields.Integer(required=True, metadata={"description": "seconds until the app should "
+                                                                              "fetch new codes"})
+    server_time = ma.fields.Integer(required=True, metadata={"description": "unix seconds, to correct the "
+                                                                            "device clock offset"})
+
+
+class CodeVerifyRequest(Schema):
+    payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4096))
+    venue_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=24))
+
+
+class CodeHolderSchema(Schema):
+    name = ma.fields.String(allow_none=True, metadata={"description": "masked, e.g. *三"})
+    real_name_verified = ma.fields.Boolean(required=True)
+
+
+class ScanVenueSchema(Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    district = ma.fields.String(allow_none=True)
+
+
+class CodeVerifyResult(Schema):
+    valid = ma.fields.Boolean(required=True)
+    verdict = ma.fields.String(required=True, metadata={"description": "accepted"})
+    scene = ma.fields.String(required=True)
+    holder = ma.fields.Nested(CodeHolderSchema, required=True)
+    entitlement = ma.fields.Dict(required=True, metadata={"description": "only what the scene needs"})
+    venue = ma.fields.Nested(ScanVenueSchema, required=True)
+    expires_at = ma.fields.Integer(required=True)
+    checked_at = ma.fields.Integer(required=True)
+
+
+class RevocationQuery(Schema):
+    since = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{1,18}$"),
+                             metadata={"description": "next_cursor of the previous page; omit for all"})
+    limit = ma.fields.Integer(load_default=500, validate=ma.validate.Range(min=1, max=1000))
+
+
+class RevocationSchema(Schema):
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"description": "holder | key"})
+    subject = ma.fields.String(required=True, metadata={"description": "holder id (code sub) or key id (kid)"})
+    reason = ma.fields.String(allow_none=True)
+    until = ma.fields.Integer(allow_none=True, metadata={"description": "key: published until (unix seconds)"})
+    created_at = ma.fields.DateTime(required=True)
+
+
+class RevocationPage(Schema):
+    items = ma.fields.List(ma.fields.Nested(RevocationSchema), required=True)
+    next_cursor = ma.fields.String(allow_none=True, metadata={"description": "pass as since next time"})
+    more = ma.fields.Boolean(required=True)

@@ -1,0 +1,235 @@
+"""随申码: issuing rotating signed codes, and verification by venue staff.
+
+Hot path (no relational table on issue; one INSERT on an accepted scan):
+  issue:  token (has `hid`) → GET hc:{holder} → Ed25519 sign
+  verify: Ed25519 verify → one pipelined round trip (HMGET venue staff, GET holder) →
+          SET NX replay key (single-use scenes only) → INSERT access record + COMMIT
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import date
+
+from flask import current_app
+
+from api.access.records import record_access
+from api.codes import holder_cache, venues
+from api.codes.holder_cache import HolderInfo
+from api.errors import AppError, register_codes
+from api.extensions import db, get_config, get_keyring, get_redis
+from api.identity.tokens import Principal
+from api.unit_of_work import commit
+from qr.codes import SCENES, SINGLE_USE_SCENES, CodeError, issue_codes, verify_code
+from qr.keys import KeyRing
+from qr.render import render
+
+log = logging.getLogger("ssb.codes")
+
+CODE_ERRORS = {
+    "MALFORMED_CODE": (422, "This is not a valid code.", "二维码无效。"),
+    "CODE_WRONG_TYPE": (422, "This is not a Suishen code (another kind of token was presented).",
+                        "这不是随申码（出示了其他类型的凭证）。"),
+    "CODE_BAD_SIGNATURE": (422, "The code's signature is not valid.", "二维码签名无效。"),
+    "CODE_UNKNOWN_KEY": (422, "The code was signed with a key we do not know.", "二维码签名密钥未知。"),
+    "CODE_WRONG_ISSUER": (422, "The code was not issued by us.", "二维码非本平台签发。"),
+    "CODE_EXPIRED": (422, "The code has expired; ask for a fresh one.", "二维码已过期，请刷新。"),
+    "CODE_NOT_YET_VALID": (422, "The code is not valid yet; check the device clock.", "二维码尚未生效，请检查设备时间。"),
+    "CODE_REPLAYED": (409, "This code was already used.", "该二维码已被使用。"),
+    "CODE_REVOKED": (403, "This holder's codes are revoked.", "该持码人的随申码已被停用。"),
+}
+register_codes(
+    *((name, status, en, zh) for name, (status, en, zh) in CODE_ERRORS.items()),
+    ("SCENE_NOT_ALLOWED", 403, "This venue or staff member may not verify codes of this scene.",
+     "本场所或工作人员无权核验该场景的随申码。"),
+    ("NOT_STAFF_OF_VENUE", 403, "You are not staff of this venue.", "您不是本场所的工作人员。"),
+    ("NOT_A_VETERAN", 403, "The veteran scene needs veteran status.", "退役军人场景需要退役军人身份。"),
+    ("HOME_SERVICE_CERT_REQUIRED", 403, "The home-service scene needs a home-service certificate.",
+     "上门服务场景需要上门服务证。"),
+    ("REAL_NAME_REQUIRED", 403, "This scene needs real-name verification.", "该场景需要先完成实名认证。"),
+    ("NOT_ACTING_FOR_ENTERPRISE", 403, "The enterprise scene needs a token acting for an enterprise.",
+     "企业场景需要以企业身份登录。"),
+)
+
+SENIOR_AGE = 70   # Shanghai: free public transport and museums for residents 70 and over
+
+
+# --------------------------------------------------------------------------- entitlements
+
+
+def scene_refusal(info: HolderInfo, scene: str, acting_for: dict | None) -> str | None:
+    """The machine code refusing this scene to this holder, or None."""
+    if scene == "veteran" and not info.veteran:
+        return "NOT_A_VETERAN"
+    if scene == "home_service" and not info.home_service:
+        return "HOME_SERVICE_CERT_REQUIRED"
+    if scene == "medical" and not info.verified:
+        return "REAL_NAME_REQUIRED"
+    if scene == "enterprise" and not acting_for:
+        return "NOT_ACTING_FOR_ENTERPRISE"
+    return None
+
+
+def _concession(info: HolderInfo, today: date) -> str | None:
+    if info.veteran:
+        return "veteran"
+    if info.birth_year and today.year - info.birth_year >= SENIOR_AGE:
+        return "senior"
+    return None
+
+
+def entitlement(info: HolderInfo, scene: str, claims: dict, now: int) -> dict:
+    """Only what this scene needs, nothing else about the holder."""
+    today = date.fromtimestamp(now)
+    if scene == "transport":
+        concession = _concession(info, today)
+        return {"concession": concession, "fare": "preferential" if concession else "standard"}
+    if scene == "veteran":
+        return {"veteran": True, "preferential_travel": True, "priority_service": True}
+    if scene == "culture":
+        concession = _concession(info, today)
+        return {"concession": concession, "free_admission": concession is not None}
+    if scene == "medical":
+        return {"real_name_verified": True, "insurance_card": info.medical_insurance or "unknown"}
+    if scene == "home_service":
+        return {"home_service_certificate": True}
+    if scene == "enterprise":
+        ent = claims.get("ent") if isinstance(claims.get("ent"), dict) else {}
+        return {"enterprise_id": ent.get("enterprise_id"), "role": ent.get("role")}
+    return {"real_name_verified": info.verified}
+
+
+# --------------------------------------------------------------------------- issuing
+
+
+def _holder_for(principal: Principal) -> HolderInfo:
+    holder_id = principal.claims.get("hid") or holder_cache.holder_id_for_user(principal.user_id)
+    info = holder_cache.get(holder_id) if holder_id else None
+    if info is None or info.user_id != principal.user_id:
+        raise AppError("USER_NOT_FOUND")
+    if not info.active:
+        raise AppError("ACCOUNT_DISABLED")
+    return info
+
+
+def issue(*, principal: Principal, scene: str, count: int, now: int) -> dict:
+    info = _holder_for(principal)
+    refusal = scene_refusal(info, scene, principal.acting_for)
+    if refusal:
+        raise AppError(refusal)
+    cfg = get_config()
+    extra = None
+    if scene == "enterprise":
+        act = principal.acting_for or {}
+        extra = {"ent": {"enterprise_id": act.get("enterprise_id"), "role": act.get("role")}}
+    codes = issue_codes(ring=get_keyring(), issuer=cfg.TOKEN_ISSUER, holder_id=info.holder_id, scene=scene,
+                        now=now, ttl=cfg.CODE_TTL, count=count, extra=extra)
+    margin = min(15, cfg.CODE_TTL // 4)
+    return {"codes": [{"payload": c.payload, "not_before": c.not_before, "expires_at": c.expires_at} for c in codes],
+            "scene": scene, "refresh_after": max(1, count * cfg.CODE_TTL - margin), "server_time": now}
+
+
+def image(*, principal: Principal, scene: str, fmt: str, now: int) -> tuple[bytes, str, int]:
+    """(image bytes, media type, expires_at) of one fresh code."""
+    issued = issue(principal=principal, scene=scene, count=1, now=now)["codes"][0]
+    body, media_type = render(issued["payload"], fmt)
+    return body, media_type, issued["expires_at"]
+
+
+# --------------------------------------------------------------------------- verifying
+
+_reload_lock = threading.Lock()
+_last_reload = [0.0]
+
+
+def _published(ring: KeyRing, now: int) -> KeyRing:
+    cache = getattr(ring, "_ssb_published", None)
+    if cache is not None and cache[0] == now:
+        return cache[1]
+    published = KeyRing(ring.published(now))
+    ring._ssb_published = (now, published)
+    return published
+
+
+def _verify_claims(payload: str, now: int) -> dict:
+    cfg = get_config()
+    try:
+        return verify_code(payload, _published(get_keyring(), now), now, leeway=cfg.CLOCK_SKEW,
+                           issuer=cfg.TOKEN_ISSUER)
+    except CodeError as exc:
+        if exc.code != "CODE_UNKNOWN_KEY":
+            raise
+    # Another process may have rotated in a new key before this one reloaded (every 10 s):
+    # re-read KEYS_DIR now, at most once a second per process, and try again.
+    with _reload_lock:
+        if time.monotonic() - _last_reload[0] > 1.0:
+            _last_reload[0] = time.monotonic()
+            current_app.extensions["ssb.keyring"].reload()
+    return verify_code(payload, _published(get_keyring(), now), now, leeway=cfg.CLOCK_SKEW, issuer=cfg.TOKEN_ISSUER)
+
+
+def replay_key(holder_id: str, jti: str) -> str:
+    return f"code:{{{holder_id}}}:{jti}"
+
+
+def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:
+    try:
+        claims, code_error = _verify_claims(payload, now), None
+    except CodeError as exc:
+        claims, code_error = None, exc.code
+    redis = get_redis()
+    pipe = redis.pipeline(transaction=False)
+    venues.staff_lookup_commands(pipe, venue_id, principal.user_id)
+    if claims is not None:
+        pipe.get(holder_cache.holder_key(claims["sub"]))
+    results = pipe.execute()
+    # Staff first: someone who may not scan here learns nothing about the code.
+    venue, staff_scenes = venues.staff_lookup_result(venue_id, principal.user_id, results[0])
+    if venue is None:
+        raise AppError("VENUE_NOT_FOUND")
+    if staff_scenes is None:
+        raise AppError("NOT_STAFF_OF_VENUE")
+    if code_error is not None:
+        raise AppError(code_error if code_error in CODE_ERRORS else "MALFORMED_CODE")
+    scene = claims["scn"]
+    if scene not in venue["scenes"] or scene not in staff_scenes:
+        raise AppError("SCENE_NOT_ALLOWED")
+    info = holder_cache.parse(results[1])
+    if info is None:
+        info = holder_cache.load(claims["sub"])
+    if not info or not info.active:
+        raise AppError("CODE_REVOKED")
+    refusal = scene_refusal(info, scene, {"enterprise": True} if scene == "enterprise" else None)
+    if refusal:
+        raise AppError(refusal)
+    burned = None
+    if scene in SINGLE_USE_SCENES:
+        burned = replay_key(info.holder_id, claims["jti"])
+        if not redis.set(burned, 1, nx=True, exat=int(claims["exp"]) + get_config().CLOCK_SKEW + 1):
+            raise AppError("CODE_REPLAYED")
+    try:
+        record_access(user_id=info.user_id, kind="code_scan", scene=scene, now=now,
+                      accessor={"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
+                                "district": venue["district"]})
+        commit()
+    except Exception:
+        db.session.rollback()
+        if burned:   # the scan was not recorded: let the resident present the code again
+            try:
+                redis.delete(burned)
+            except Exception:
+                log.warning("could not release replay key", exc_info=True)
+        raise
+    return {"valid": True, "verdict": "accepted", "scene": scene,
+            "holder": {"name": info.masked_name, "real_name_verified": info.verified},
+            "entitlement": entitlement(info, scene, claims, now),
+            "venue": {"id": venue["id"], "name": venue["name"]},
+            "expires_at": int(claims["exp"]), "checked_at": now}
+
+
+def list_revocations(*, since: int | None, limit: int) -> dict:
+    return venues.list_revocations(since=since, limit=limit)
+
+
+__all__ = ["SCENES", "issue", "image", "verify", "list_revocations"]

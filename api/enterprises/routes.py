@@ -1,0 +1,124 @@
+"""Enterprise (legal-person) accounts: claim, delegated roles, audit; and acting for one."""
+from flask import g
+from flask.views import MethodView
+
+from api.enterprises import services as enterprises
+from api.enterprises.registry import enterprise_registry
+from api.enterprises.schemas import (
+    ActAsRequest,
+    ActAsToken,
+    EnterpriseActingSchema,
+    EnterpriseAuditPage,
+    EnterpriseAuditQuery,
+    EnterpriseClaimRequest,
+    EnterpriseGrantRequest,
+    EnterpriseList,
+    EnterpriseMemberList,
+    EnterpriseMemberSchema,
+    EnterpriseSchema,
+)
+from api.extensions import Blueprint, now
+
+blp = Blueprint("enterprises", __name__, url_prefix="/v1/enterprises",
+                description="Enterprise (legal-person) accounts and delegated roles")
+act_blp = Blueprint("enterprise_act_as", __name__, url_prefix="/v1/auth",
+                    description="Acting for an enterprise")
+blueprints = [blp, act_blp]
+
+
+@blp.route("")
+class MyEnterprises(MethodView):
+    @blp.auth()
+    @blp.response(200, EnterpriseList)
+    def get(self):
+        """The enterprises I am a member of, with my role in each"""
+        return enterprises.list_my_enterprises(g.principal.user_id)
+
+
+@blp.route("/claim")
+class Claim(MethodView):
+    @blp.auth()
+    @blp.arguments(EnterpriseClaimRequest)
+    @blp.response(200, EnterpriseSchema)
+    @blp.errors(404, 422, 429, 503)
+    def post(self, body):
+        """Claim an enterprise as its registered legal representative (becoming its administrator)
+
+        The credit code is checked (GB 32100) before any registry look-up; the caller must be
+        real-name verified and be the registry's legal representative."""
+        return enterprises.claim(g.principal.user_id, credit_code=body["credit_code"], now=now(),
+                                 registry=enterprise_registry())
+
+
+@blp.route("/acting")
+class Acting(MethodView):
+    @blp.auth()
+    @blp.response(200, EnterpriseActingSchema)
+    def get(self):
+        """The enterprise this (act-as) token acts for and the role it acts in, checked right now"""
+        return enterprises.acting_context(g.principal, now=now())
+
+
+@blp.route("/<int:enterprise_id>")
+class EnterpriseItem(MethodView):
+    @blp.auth()
+    @blp.response(200, EnterpriseSchema)
+    @blp.errors(404)
+    def get(self, enterprise_id):
+        """An enterprise I am a member of"""
+        return enterprises.get_enterprise(g.principal.user_id, enterprise_id)
+
+
+@blp.route("/<int:enterprise_id>/members")
+class Members(MethodView):
+    @blp.auth()
+    @blp.response(200, EnterpriseMemberList)
+    @blp.errors(404)
+    def get(self, enterprise_id):
+        """Members and their roles (managers and administrators)"""
+        return enterprises.list_members(g.principal.user_id, enterprise_id)
+
+    @blp.auth()
+    @blp.arguments(EnterpriseGrantRequest)
+    @blp.response(201, EnterpriseMemberSchema)
+    @blp.errors(404, 409, 422)
+    def post(self, body, enterprise_id):
+        """Grant (or change) a verified resident's role, by phone
+
+        Administrators grant any role; managers grant handler and viewer only (ROLE_ESCALATION)."""
+        return enterprises.grant_role(g.principal.user_id, enterprise_id, phone=body["phone"],
+                                      role=body["role"], now=now())
+
+
+@blp.route("/<int:enterprise_id>/members/<int:user_id>")
+class Member(MethodView):
+    @blp.auth()
+    @blp.response(204)
+    @blp.errors(404, 409)
+    def delete(self, enterprise_id, user_id):
+        """Revoke a member's role; takes effect at once, also for tokens already acting"""
+        enterprises.revoke_member(g.principal.user_id, enterprise_id, user_id, now=now())
+
+
+@blp.route("/<int:enterprise_id>/audit")
+class Audit(MethodView):
+    @blp.auth()
+    @blp.arguments(EnterpriseAuditQuery, location="query")
+    @blp.response(200, EnterpriseAuditPage)
+    @blp.errors(404, 422)
+    def get(self, query, enterprise_id):
+        """Grants, revocations, act-as and registry changes, newest first (administrators)"""
+        before = int(query["cursor"]) if query["cursor"] else None
+        return enterprises.list_audit(g.principal.user_id, enterprise_id, before_id=before,
+                                      limit=query["limit"])
+
+
+@act_blp.route("/act-as")
+class ActAs(MethodView):
+    @act_blp.auth()
+    @act_blp.arguments(ActAsRequest)
+    @act_blp.response(200, ActAsToken)
+    @act_blp.errors(404, 422)
+    def post(self, body):
+        """An access token (same session) acting for an enterprise within my role in it"""
+        return enterprises.act_as(g.principal, body["enterprise_id"], now=now())

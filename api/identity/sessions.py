@@ -1,0 +1,168 @@
+"""Login, refresh-token rotation with family reuse detection, logout and remote sign-out."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from api.db import from_timestamp
+from api.errors import AppError
+from api.extensions import db, get_config, get_redis
+from api.identity.models import AuthSession, RefreshToken, User
+from api.identity.tokens import Principal, issue_access_token
+from api.unit_of_work import commit
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def deny_key(session_id: str) -> str:
+    return f"deny:sid:{session_id}"
+
+
+def is_session_denied(session_id: str) -> bool:
+    return bool(get_redis().exists(deny_key(session_id)))
+
+
+def _deny_sessions(session_ids: list[str]) -> None:
+    """Access tokens of these sessions stop working at once (until they would expire anyway)."""
+    if not session_ids:
+        return
+    cfg = get_config()
+    ttl = cfg.ACCESS_TOKEN_TTL + cfg.CLOCK_SKEW
+    pipe = get_redis().pipeline(transaction=False)
+    for sid in session_ids:
+        pipe.set(deny_key(sid), 1, ex=ttl)
+    pipe.execute()
+
+
+def get_or_create_user(phone: str, *, now: int) -> User:
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is not None:
+        return user
+    user = User(phone=phone, roles=["resident"], holder_id=secrets.token_hex(16), created_at=from_timestamp(now))
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A concurrent first login for the same phone won the insert: use that account.
+        db.session.rollback()
+        user = db.session.scalar(select(User).where(User.phone == phone))
+        if user is None:
+            raise
+    return user
+
+
+def _new_refresh_token(session_id: str, *, now: int) -> str:
+    token = "rt_" + secrets.token_urlsafe(32)
+    idle = get_config().REFRESH_TOKEN_IDLE_TTL
+    db.session.add(RefreshToken(token_hash=_hash(token), session_id=session_id, issued_at=from_timestamp(now),
+                                expires_at=from_timestamp(now + idle)))
+    return token
+
+
+def start_session(user: User, *, device_id: str, user_agent: str | None, now: int) -> TokenPair:
+    """One session per device: signing in again on a device replaces its old session."""
+    if user.status != "active":
+        raise AppError("ACCOUNT_DISABLED")
+    old = list(db.session.scalars(select(AuthSession.id).where(
+        AuthSession.user_id == user.id, AuthSession.device_id == device_id, AuthSession.revoked_at.is_(None))))
+    _deny_sessions(old)
+    if old:
+        db.session.execute(update(AuthSession).where(AuthSession.id.in_(old))
+                           .values(revoked_at=from_timestamp(now), revoked_reason="replaced"))
+    session = AuthSession(id=secrets.token_hex(16), user_id=user.id, device_id=device_id,
+                          user_agent=(user_agent or "")[:256] or None, created_at=from_timestamp(now),
+                          last_seen_at=from_timestamp(now))
+    db.session.add(session)
+    db.session.flush()
+    refresh = _new_refresh_token(session.id, now=now)
+    commit()
+    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
+                                     holder_id=user.holder_id)
+    return TokenPair(access, refresh, ttl)
+
+
+def login(*, phone: str, otp: str, device_id: str, user_agent: str | None, now: int, otp_service) -> TokenPair:
+    otp_service.check_code(phone, otp)
+    user = get_or_create_user(phone, now=now)
+    return start_session(user, device_id=device_id, user_agent=user_agent, now=now)
+
+
+def refresh(*, refresh_token: str, now: int) -> TokenPair:
+    cfg = get_config()
+    token_hash = _hash(refresh_token or "")
+    row = db.session.execute(
+        select(RefreshToken, AuthSession, User).join(AuthSession, RefreshToken.session_id == AuthSession.id)
+        .join(User, AuthSession.user_id == User.id).where(RefreshToken.token_hash == token_hash)
+    ).first()
+    if row is None:
+        raise AppError("REFRESH_TOKEN_INVALID")
+    token, session, user = row
+    when = from_timestamp(now)
+    if session.revoked_at is not None or user.status != "active":
+        raise AppError("REFRESH_TOKEN_INVALID")
+    # Claim the token: exactly one of any concurrent refreshes with it wins this update.
+    claimed = db.session.execute(
+        update(RefreshToken).where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+        .values(used_at=when)).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        _revoke_sessions([session.id], reason="refresh_reuse", now=now)
+        raise AppError("REFRESH_TOKEN_REUSED")
+    absolute_end = session.created_at + timedelta(seconds=cfg.REFRESH_TOKEN_ABSOLUTE_TTL)
+    if token.expires_at <= when or absolute_end <= when:
+        commit()
+        raise AppError("REFRESH_TOKEN_INVALID")
+    new_refresh = _new_refresh_token(session.id, now=now)
+    session.last_seen_at = when
+    commit()
+    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
+                                     holder_id=user.holder_id)
+    return TokenPair(access, new_refresh, ttl)
+
+
+def _revoke_sessions(session_ids: list[str], *, reason: str, now: int) -> None:
+    _deny_sessions(session_ids)
+    db.session.execute(update(AuthSession).where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None))
+                       .values(revoked_at=from_timestamp(now), revoked_reason=reason))
+    commit()
+
+
+def logout(principal: Principal, *, now: int) -> None:
+    _revoke_sessions([principal.session_id], reason="logout", now=now)
+
+
+def list_sessions(user_id: int, *, current_session_id: str | None = None) -> list[dict]:
+    rows = db.session.scalars(select(AuthSession).where(AuthSession.user_id == user_id,
+                                                        AuthSession.revoked_at.is_(None))
+                              .order_by(AuthSession.last_seen_at.desc()))
+    return [{"id": s.id, "device_id": s.device_id, "user_agent": s.user_agent, "created_at": s.created_at,
+             "last_seen_at": s.last_seen_at, "current": s.id == current_session_id} for s in rows]
+
+
+def revoke_session(user_id: int, session_id: str, *, now: int) -> None:
+    session = db.session.get(AuthSession, session_id)
+    if session is None or session.user_id != user_id or session.revoked_at is not None:
+        raise AppError("SESSION_NOT_FOUND")
+    _revoke_sessions([session_id], reason="remote_signout", now=now)
+
+
+def revoke_all_sessions(user_id: int, *, reason: str, now: int) -> None:
+    ids = list(db.session.scalars(select(AuthSession.id).where(AuthSession.user_id == user_id,
+                                                               AuthSession.revoked_at.is_(None))))
+    if ids:
+        _revoke_sessions(ids, reason=reason, now=now)

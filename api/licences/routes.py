@@ -1,0 +1,180 @@
+"""E-licences (电子证照): departments push and revoke, residents hold and show, staff verify."""
+from flask import g
+from flask.views import MethodView
+
+from api.errors import AppError
+from api.extensions import Blueprint, now, rate_limit
+from api.identity.auth import bearer_token
+from api.licences import issuers
+from api.licences import services as licences
+from api.licences.catalogue import CATALOGUE
+from api.licences.schemas import (
+    AccessLogPage,
+    IssuerCreated,
+    IssuerCreateRequest,
+    IssuerLicenceSchema,
+    IssuerTokenRequest,
+    IssuerTokenSchema,
+    Licence,
+    LicenceAccessLogQuery,
+    LicencePresentation,
+    LicencePresentationRequest,
+    LicenceTypeInfo,
+    LicenceUpsertRequest,
+    LicenceVerification,
+    LicenceVerifyRequest,
+    LicenceWallet,
+)
+
+ISSUER_SCHEME = "issuerAuth"
+
+admin_blp = Blueprint("licence_issuers_admin", __name__, url_prefix="/v1/admin/issuers",
+                      description="Operators register issuing departments")
+issuer_blp = Blueprint("licence_issuer", __name__, url_prefix="/v1/issuer",
+                       description="Departments push and revoke e-licences (client-credentials tokens)")
+blp = Blueprint("licences", __name__, url_prefix="/v1", description="E-licences: wallet, presentation, verification",
+                cli_group="licences")
+blueprints = [admin_blp, issuer_blp, blp]
+
+
+def authenticate_issuer(*, required_roles: frozenset = frozenset()):
+    """Issuer endpoints accept only `ssb-issuer+jwt` department tokens; resident tokens fail here."""
+    token = bearer_token()
+    if token is None:
+        raise AppError("UNAUTHENTICATED")
+    return issuers.decode_issuer_token(token, now=now())
+
+
+@issuer_blp.record_once
+def _register_issuer_scheme(state):
+    api = state.app.extensions["flask-smorest"]["blp_name_to_api"].get(issuer_blp.name)
+    if api is not None and ISSUER_SCHEME not in api.spec.components.security_schemes:
+        api.spec.components.security_scheme(ISSUER_SCHEME, {
+            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": "Department token (typ ssb-issuer+jwt) from POST /v1/issuer/token"})
+
+
+@blp.cli.command("send-reminders")
+def send_reminders_command():
+    """Send due e-licence expiry reminders now (run daily from cron)."""
+    import click
+    click.echo(f"sent {licences.send_expiry_reminders()} reminder(s)")
+
+
+# --- operators ---
+
+@admin_blp.route("")
+class IssuerAdmin(MethodView):
+    @admin_blp.auth(roles=("operator",))
+    @admin_blp.arguments(IssuerCreateRequest)
+    @admin_blp.response(201, IssuerCreated)
+    @admin_blp.errors(422)
+    def post(self, body):
+        """Register an issuing department; its client secret is shown only in this answer"""
+        return issuers.create_issuer(name=body["name"], licence_types=body["licence_types"],
+                                     created_by=g.principal.user_id, now=now())
+
+
+# --- departments ---
+
+@issuer_blp.route("/token")
+class IssuerToken(MethodView):
+    decorators = [rate_limit("30/minute")]
+
+    @issuer_blp.arguments(IssuerTokenRequest)
+    @issuer_blp.response(200, IssuerTokenSchema)
+    @issuer_blp.errors(401, 422, 429)
+    def post(self, body):
+        """Exchange department client credentials for a short-lived issuer token"""
+        return issuers.issue_token(client_id=body["client_id"], client_secret=body["client_secret"], now=now())
+
+
+@issuer_blp.route("/licences/<string:licence_type>/<string:number>")
+class IssuerLicence(MethodView):
+    @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
+    @issuer_blp.arguments(LicenceUpsertRequest)
+    @issuer_blp.response(200, IssuerLicenceSchema)
+    @issuer_blp.errors(404, 409, 422)
+    def put(self, body, licence_type, number):
+        """Create or replace a licence (idempotent); only the department's own licence types"""
+        return licences.upsert_licence(g.principal, licence_type=licence_type, number=number, holder=body["holder"],
+                                       fields=body["fields"], valid_from=body["valid_from"],
+                                       valid_until=body["valid_until"], region=body["region"], now=now())
+
+    @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
+    @issuer_blp.response(204)
+    @issuer_blp.errors(404, 422)
+    def delete(self, licence_type, number):
+        """Revoke a licence: its holder sees it revoked and its presentations stop verifying at once"""
+        licences.revoke_licence(g.principal, licence_type=licence_type, number=number, now=now())
+
+
+# --- catalogue ---
+
+@blp.route("/licence-types")
+class LicenceTypes(MethodView):
+    @blp.response(200, LicenceTypeInfo(many=True))
+    def get(self):
+        """The licence types and their field schemas"""
+        return [t.as_dict() for t in CATALOGUE.values()]
+
+
+# --- residents ---
+
+@blp.route("/licences")
+class Wallet(MethodView):
+    @blp.auth()
+    @blp.response(200, LicenceWallet)
+    @blp.errors(403)
+    def get(self):
+        """My licences (the enterprise's when acting for one), masked, with status and expiry"""
+        return licences.list_wallet(g.principal, now=now())
+
+
+@blp.route("/licences/<int:licence_id>")
+class LicenceItem(MethodView):
+    @blp.auth()
+    @blp.response(200, Licence)
+    @blp.errors(404)
+    def get(self, licence_id):
+        """One of my licences, masked"""
+        return licences.get_licence(g.principal, licence_id, now=now())
+
+
+@blp.route("/licences/<int:licence_id>/presentations")
+class Presentations(MethodView):
+    @blp.auth()
+    @blp.arguments(LicencePresentationRequest)
+    @blp.response(201, LicencePresentation)
+    @blp.errors(404, 409, 422, 429)
+    def post(self, body, licence_id):
+        """Show a licence: a one-time ssb-licence+jwt (3 minutes) disclosing only the chosen fields"""
+        return licences.create_presentation(g.principal, licence_id, fields=body["fields"], purpose=body["purpose"],
+                                            now=now())
+
+
+@blp.route("/licences/<int:licence_id>/access-log")
+class LicenceAccessLog(MethodView):
+    @blp.auth()
+    @blp.arguments(LicenceAccessLogQuery, location="query")
+    @blp.response(200, AccessLogPage)
+    @blp.errors(404, 422)
+    def get(self, query, licence_id):
+        """Who verified this licence and which fields they saw, newest first"""
+        before = int(query["cursor"]) if query["cursor"] else None
+        return licences.licence_access_log(g.principal, licence_id, before_id=before, limit=query["limit"],
+                                           now=now())
+
+
+# --- staff ---
+
+@blp.route("/presentations/verify")
+class VerifyPresentation(MethodView):
+    @blp.auth(roles=("staff",))
+    @blp.arguments(LicenceVerifyRequest)
+    @blp.response(200, LicenceVerification)
+    @blp.errors(409, 410, 422)
+    def post(self, body):
+        """Verify a shown licence once: only the disclosed fields, and an access record for the holder"""
+        return licences.verify_presentation(g.principal, payload=body["payload"], venue_id=body["venue_id"],
+                                            now=now())

@@ -1,0 +1,192 @@
+import marshmallow as ma
+
+from api.identity.identity_numbers import ID_TYPES
+from api.identity.me_schemas import AccessLogPage  # noqa: F401  (re-exported for routes)
+from api.licences.catalogue import LICENCE_TYPES, REGIONS
+from api.schemas import CursorPageQuery, Schema
+
+STATUSES = ["valid", "expired", "revoked", "not_yet_valid"]
+
+
+# --- departments ---
+
+class IssuerCreateRequest(Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    licence_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LICENCE_TYPES)), required=True,
+                                   validate=ma.validate.Length(min=1, max=len(LICENCE_TYPES)))
+
+
+class IssuerCreated(Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    licence_types = ma.fields.List(ma.fields.String(), required=True)
+    client_id = ma.fields.String(required=True)
+    client_secret = ma.fields.String(required=True, metadata={"description": "shown once; stored hashed"})
+    created_at = ma.fields.DateTime(required=True)
+
+
+class IssuerTokenRequest(Schema):
+    client_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    client_secret = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+
+
+class IssuerTokenSchema(Schema):
+    access_token = ma.fields.String(required=True, metadata={"description": "typ ssb-issuer+jwt"})
+    token_type = ma.fields.String(required=True)
+    expires_in = ma.fields.Integer(required=True)
+
+
+class LicenceHolderRequest(Schema):
+    id_type = ma.fields.String(required=True, validate=ma.validate.OneOf([*ID_TYPES, "credit_code"]))
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=5, max=32))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+
+
+class LicenceUpsertRequest(Schema):
+    holder = ma.fields.Nested(LicenceHolderRequest, required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(), required=True,
+                            metadata={"description": "validated against the type's field schema (GET /v1/licence-types)"})
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(load_default=None, allow_none=True, metadata={"description": "null: no expiry"})
+    region = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=16), metadata={
+        "description": f"GB/T 2260 province code ({', '.join(REGIONS)}) or its name"})
+
+
+class IssuerLicenceSchema(Schema):
+    id = ma.fields.Integer(required=True)
+    type = ma.fields.String(required=True)
+    number = ma.fields.String(required=True, metadata={"description": "masked"})
+    status = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    created = ma.fields.Boolean(required=True)
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(allow_none=True)
+    region = ma.fields.String(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+# --- catalogue ---
+
+class LicenceFieldSpec(Schema):
+    name = ma.fields.String(required=True)
+    label_zh = ma.fields.String(required=True)
+    label_en = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["string", "date", "enum", "integer"]))
+    required = ma.fields.Boolean(required=True)
+    sensitive = ma.fields.Boolean(required=True)
+    max_length = ma.fields.Integer()
+    choices = ma.fields.List(ma.fields.String())
+
+
+class LicenceTypeInfo(Schema):
+    code = ma.fields.String(required=True)
+    name_zh = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+    holder_kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["person", "enterprise"]))
+    fields = ma.fields.List(ma.fields.Nested(LicenceFieldSpec), required=True)
+    disclosable_fields = ma.fields.List(ma.fields.String(), required=True)
+
+
+# --- residents ---
+
+class LicenceHolder(Schema):
+    name = ma.fields.String(required=True, metadata={"description": "masked"})
+    id_type = ma.fields.String(required=True)
+    id_number = ma.fields.String(required=True, metadata={"description": "masked"})
+
+
+class LicenceRegion(Schema):
+    code = ma.fields.String(required=True)
+    name_zh = ma.fields.String(required=True)
+    name_en = ma.fields.String(required=True)
+
+
+class LicenceIssuerName(Schema):
+    name = ma.fields.String(required=True)
+
+
+class LicenceField(Schema):
+    name = ma.fields.String(required=True)
+    label_zh = ma.fields.String(required=True)
+    label_en = ma.fields.String(required=True)
+    value = ma.fields.String(required=True)
+    masked = ma.fields.Boolean(required=True)
+
+
+class Licence(Schema):
+    id = ma.fields.Integer(required=True)
+    type = ma.fields.String(required=True)
+    type_name_zh = ma.fields.String(required=True)
+    type_name_en = ma.fields.String(required=True)
+    number = ma.fields.String(required=True, metadata={"description": "masked"})
+    holder = ma.fields.Nested(LicenceHolder, required=True)
+    issuer = ma.fields.Nested(LicenceIssuerName, required=True)
+    region = ma.fields.Nested(LicenceRegion, required=True)
+    fields = ma.fields.List(ma.fields.Nested(LicenceField), required=True)
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
+    days_to_expiry = ma.fields.Integer(allow_none=True)
+    revoked_at = ma.fields.DateTime(allow_none=True)
+    updated_at = ma.fields.DateTime(required=True)
+    disclosable_fields = ma.fields.List(ma.fields.String(), required=True)
+
+
+class LicenceWallet(Schema):
+    items = ma.fields.List(ma.fields.Nested(Licence), required=True)
+    holder_verified = ma.fields.Boolean(required=True, metadata={
+        "description": "false until real-name verification (or, acting for an enterprise, a handler role)"})
+
+
+class LicencePresentationRequest(Schema):
+    fields = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=64)), required=True,
+                            validate=ma.validate.Length(min=1, max=32))
+    purpose = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=128))
+
+
+class LicencePresentation(Schema):
+    payload = ma.fields.String(required=True, metadata={"description": "ssb-licence+jwt, one-time, for the QR code"})
+    expires_at = ma.fields.DateTime(required=True)
+    presentation_id = ma.fields.String(required=True)
+    fields = ma.fields.List(ma.fields.String(), required=True)
+
+
+class LicenceAccessLogQuery(CursorPageQuery):
+    pass
+
+
+# --- staff ---
+
+class LicenceVerifyRequest(Schema):
+    payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4096))
+    venue_id = ma.fields.Integer(load_default=None, allow_none=True,
+                                 validate=ma.validate.Range(min=1, max=2**63 - 1))
+
+
+class LicenceCommitment(Schema):
+    alg = ma.fields.String(required=True)
+    salt = ma.fields.String(required=True)
+    value = ma.fields.String(required=True, metadata={
+        "description": "base64url(sha256(salt + '.' + canonical JSON of fields)), as carried in the payload's cmt"})
+
+
+class LicenceVerifierIssuer(Schema):
+    name = ma.fields.String(required=True)
+    region = ma.fields.Nested(LicenceRegion, required=True)
+
+
+class LicenceVerification(Schema):
+    presentation_id = ma.fields.String(required=True)
+    valid = ma.fields.Boolean(required=True)
+    licence_type = ma.fields.String(required=True)
+    type_name_zh = ma.fields.String(required=True)
+    type_name_en = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    valid_from = ma.fields.Date(required=True)
+    valid_until = ma.fields.Date(allow_none=True)
+    issuer = ma.fields.Nested(LicenceVerifierIssuer, required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True), required=True,
+                            metadata={"description": "exactly the fields the holder chose to disclose"})
+    purpose = ma.fields.String(allow_none=True)
+    verified_at = ma.fields.DateTime(required=True)
+    commitment = ma.fields.Nested(LicenceCommitment, required=True)

@@ -1,1 +1,0 @@
-"""Notifications and policies: inbox, devices, preferences, policy catalogue, campaigns."""
