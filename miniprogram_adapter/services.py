@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.access.records import record_access
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db, get_config, get_redis
 from api.identity.models import User
 from api.identity.tokens import Principal
@@ -39,13 +39,6 @@ from api.unit_of_work import commit
 from miniprogram_adapter import crypto
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.wechat_errors import WeChatError
-
-register_codes(
-    ("MP_NOT_FOUND", 404, "No such mini-program.", "小程序不存在。"),
-    ("MP_SCOPE_NOT_ALLOWED", 422, "This mini-program may not ask for these scopes.", "该小程序无权申请这些授权范围。"),
-    ("MP_CONSENT_REQUIRED", 403, "Authorise this mini-program for this first.", "请先授权该小程序。"),
-    ("MP_SESSION_REQUIRED", 409, "Open (log in to) the mini-program first.", "请先登录该小程序。"),
-)
 
 SCOPE_RE = re.compile(r"^scope\.(userinfo|phone|realname|subscribe_message|licence\.[a-z0-9_\-]{1,40})$")
 FIXED_SCOPES = ("scope.userinfo", "scope.phone", "scope.realname", "scope.subscribe_message")

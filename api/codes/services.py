@@ -17,7 +17,8 @@ from flask import current_app
 from api.access.records import record_access
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
-from api.errors import AppError, register_codes
+from api.error_codes import SUISHEN_CODE_ERRORS
+from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.tokens import Principal
 from api.unit_of_work import commit
@@ -27,30 +28,6 @@ from qr.render import render
 
 log = logging.getLogger("ssb.codes")
 
-CODE_ERRORS = {
-    "MALFORMED_CODE": (422, "This is not a valid code.", "二维码无效。"),
-    "CODE_WRONG_TYPE": (422, "This is not a Suishen code (another kind of token was presented).",
-                        "这不是随申码（出示了其他类型的凭证）。"),
-    "CODE_BAD_SIGNATURE": (422, "The code's signature is not valid.", "二维码签名无效。"),
-    "CODE_UNKNOWN_KEY": (422, "The code was signed with a key we do not know.", "二维码签名密钥未知。"),
-    "CODE_WRONG_ISSUER": (422, "The code was not issued by us.", "二维码非本平台签发。"),
-    "CODE_EXPIRED": (422, "The code has expired; ask for a fresh one.", "二维码已过期，请刷新。"),
-    "CODE_NOT_YET_VALID": (422, "The code is not valid yet; check the device clock.", "二维码尚未生效，请检查设备时间。"),
-    "CODE_REPLAYED": (409, "This code was already used.", "该二维码已被使用。"),
-    "CODE_REVOKED": (403, "This holder's codes are revoked.", "该持码人的随申码已被停用。"),
-}
-register_codes(
-    *((name, status, en, zh) for name, (status, en, zh) in CODE_ERRORS.items()),
-    ("SCENE_NOT_ALLOWED", 403, "This venue or staff member may not verify codes of this scene.",
-     "本场所或工作人员无权核验该场景的随申码。"),
-    ("NOT_STAFF_OF_VENUE", 403, "You are not staff of this venue.", "您不是本场所的工作人员。"),
-    ("NOT_A_VETERAN", 403, "The veteran scene needs veteran status.", "退役军人场景需要退役军人身份。"),
-    ("HOME_SERVICE_CERT_REQUIRED", 403, "The home-service scene needs a home-service certificate.",
-     "上门服务场景需要上门服务证。"),
-    ("REAL_NAME_REQUIRED", 403, "This scene needs real-name verification.", "该场景需要先完成实名认证。"),
-    ("NOT_ACTING_FOR_ENTERPRISE", 403, "The enterprise scene needs a token acting for an enterprise.",
-     "企业场景需要以企业身份登录。"),
-)
 
 SENIOR_AGE = 70   # Shanghai: free public transport and museums for residents 70 and over
 
@@ -191,7 +168,7 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     if staff_scenes is None:
         raise AppError("NOT_STAFF_OF_VENUE")
     if code_error is not None:
-        raise AppError(code_error if code_error in CODE_ERRORS else "MALFORMED_CODE")
+        raise AppError(code_error if code_error in SUISHEN_CODE_ERRORS else "MALFORMED_CODE")
     scene = claims["scn"]
     if scene not in venue["scenes"] or scene not in staff_scenes:
         raise AppError("SCENE_NOT_ALLOWED")

@@ -11,20 +11,13 @@ from api.access.records import record_access
 from api.codes import holder_cache
 from api.codes.models import Checkin, Revocation, Venue, VenueStaff
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.error_codes import SUISHEN_CODE_ERRORS
+from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.models import User
 from api.identity.tokens import Principal
 from api.unit_of_work import commit
 from qr.codes import SCENES, CodeError, issue_place_code, verify_place_code
-
-register_codes(
-    ("VENUE_NOT_FOUND", 404, "No such venue.", "场所不存在。"),
-    ("STAFF_NOT_FOUND", 404, "This person is not staff of this venue.", "该人员不是本场所工作人员。"),
-    ("SCENES_NOT_OFFERED", 422, "The venue does not accept some of these scenes.", "该场所不支持部分场景。"),
-    ("CANNOT_DISABLE_SELF", 409, "Operators cannot disable their own account.", "运营人员不能停用自己的账户。"),
-    ("NOT_VENUE_MANAGER", 403, "Only the venue's staff or an operator may do this.", "仅本场所工作人员或运营人员可操作。"),
-)
 
 PLACE_CODE_TTL = 365 * 24 * 3600
 
@@ -271,8 +264,7 @@ def check_in(*, principal: Principal, payload: str, now: int) -> dict:
 
 
 def _code_error(code: str) -> str:
-    from api.codes.services import CODE_ERRORS
-    return code if code in CODE_ERRORS else "MALFORMED_CODE"
+    return code if code in SUISHEN_CODE_ERRORS else "MALFORMED_CODE"
 
 
 def list_revocations(*, since: int | None, limit: int) -> dict:

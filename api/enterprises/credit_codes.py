@@ -5,15 +5,11 @@ c18 = (31 - Σ value(ci) × wi mod 31) mod 31 over the first 17.
 """
 from __future__ import annotations
 
-from api.errors import AppError, register_codes
+from api.errors import AppError
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _VALUE = {c: i for i, c in enumerate(CHARSET)}
-
-register_codes(
-    ("INVALID_CREDIT_CODE", 422, "This is not a valid unified social credit code.", "统一社会信用代码不合法。"),
-)
 
 
 def check_char(first17: str) -> str:

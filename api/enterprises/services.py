@@ -21,7 +21,7 @@ from api.db import from_timestamp
 from api.enterprises.credit_codes import normalise_credit_code
 from api.enterprises.models import ENTERPRISE_ROLES, Enterprise, EnterpriseAudit, EnterpriseMember, RegistryEnterprise
 from api.enterprises.registry import EnterpriseRegistry, RegistryEntry, RegistryUnavailable
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db
 from api.identity.accounts import get_user
 from api.identity.identity_numbers import normalise as normalise_id_number
@@ -30,26 +30,6 @@ from api.identity.tokens import Principal, issue_access_token
 from api.pii import PiiCipher, mask_phone
 from api.ratelimits import enforce
 from api.unit_of_work import commit
-
-register_codes(
-    ("ENTERPRISE_NOT_FOUND", 404, "No such enterprise.", "未找到该企业。"),
-    ("REAL_NAME_REQUIRED", 403, "Complete real-name verification first.", "请先完成实名认证。"),
-    ("NOT_LEGAL_REPRESENTATIVE", 403, "Only the enterprise's registered legal representative can claim it.",
-     "仅企业登记的法定代表人可以认领该企业。"),
-    ("ENTERPRISE_ROLE_REQUIRED", 403, "Your role in this enterprise does not allow this.",
-     "您在该企业的角色无权执行此操作。"),
-    ("ROLE_ESCALATION", 403, "You cannot grant or change a role at or above your own.",
-     "不能授予或变更不低于自身级别的角色。"),
-    ("NOT_ACTING_FOR_ENTERPRISE", 403, "Switch to acting for an enterprise first.", "请先切换为代表企业办理。"),
-    ("ENTERPRISE_MEMBERSHIP_REVOKED", 403, "Your authorisation for this enterprise has been revoked.",
-     "您对该企业的授权已被撤销。"),
-    ("GRANTEE_NOT_VERIFIED", 422, "No real-name verified resident uses this phone number.",
-     "该手机号未对应已实名认证的用户。"),
-    ("MEMBER_NOT_FOUND", 404, "This person is not a member of the enterprise.", "该用户不是企业成员。"),
-    ("LEGAL_REP_PROTECTED", 409, "The legal representative's role follows the registry and cannot be changed here.",
-     "法定代表人的角色以登记信息为准，不能在此变更。"),
-    ("SELF_ROLE_CHANGE", 409, "You cannot change your own role.", "不能变更自己的角色。"),
-)
 
 ROLE_RANK = {role: rank for rank, role in enumerate(ENTERPRISE_ROLES, start=1)}
 ADMIN = "administrator"

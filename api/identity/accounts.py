@@ -4,15 +4,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db, get_config
 from api.identity.identity_numbers import normalise
 from api.identity.models import User
 from api.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from api.ratelimits import enforce
 from api.unit_of_work import commit
-
-register_codes(("USER_NOT_FOUND", 404, "No such account.", "账户不存在。"))
 
 
 def cipher() -> PiiCipher:

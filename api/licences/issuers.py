@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import qr
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db, get_config, get_keyring
 from api.licences.catalogue import CATALOGUE
 from api.licences.models import Issuer
@@ -24,11 +24,6 @@ from api.unit_of_work import commit
 ISSUER_TOKEN_TYPE = "ssb-issuer+jwt"
 ISSUER_AUDIENCE = "ssb-issuer"
 ISSUER_TOKEN_TTL = 10 * 60
-
-register_codes(
-    ("ISSUER_CREDENTIALS_INVALID", 401, "The client id or secret is wrong.", "客户端标识或密钥错误。"),
-    ("UNKNOWN_LICENCE_TYPE", 422, "Unknown licence type.", "未知的证照类型。"),
-)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 import qr
 from api.access import records as access_log
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.identity_numbers import ID_TYPES, normalise
 from api.identity.models import User
@@ -53,31 +53,6 @@ REMINDER_THRESHOLDS = (30, 7, 1)
 CREDIT_CODE = "credit_code"
 SHANGHAI = timezone(timedelta(hours=8))     # no DST in China: a fixed offset is exact
 
-register_codes(
-    ("LICENCE_NOT_FOUND", 404, "No such licence.", "证照不存在。"),
-    ("LICENCE_TYPE_NOT_FOUND", 404, "No such licence type.", "证照类型不存在。"),
-    ("LICENCE_TYPE_NOT_ALLOWED", 403, "This department may not issue this licence type.",
-     "该部门无权签发此类证照。"),
-    ("LICENCE_OWNED_BY_OTHER_ISSUER", 403, "This licence was issued by another department.",
-     "该证照由其他部门签发。"),
-    ("INVALID_LICENCE_NUMBER", 422, "The licence number is not valid.", "证照编号不合法。"),
-    ("INVALID_LICENCE_FIELDS", 422, "Some licence fields do not match the licence type.",
-     "证照字段与证照类型不符。"),
-    ("INVALID_REGION", 422, "Licences are issued in Shanghai, Jiangsu, Zhejiang or Anhui.",
-     "证照签发地须为上海、江苏、浙江或安徽。"),
-    ("LICENCE_REVOKED", 409, "This licence has been revoked.", "该证照已被吊销或注销。"),
-    ("LICENCE_EXPIRED", 409, "This licence has expired.", "该证照已过期。"),
-    ("LICENCE_NOT_YET_VALID", 409, "This licence is not valid yet.", "该证照尚未生效。"),
-    ("DISCLOSURE_INVALID", 422, "Choose fields this licence type has.", "请选择该证照具有的字段。"),
-    ("PRESENTATION_EXPIRED", 410, "This licence code has expired; ask the holder to show it again.",
-     "该亮证码已过期，请持证人重新出示。"),
-    ("PRESENTATION_REPLAYED", 409, "This licence code was already used.", "该亮证码已被使用。"),
-    ("PRESENTATION_BAD_SIGNATURE", 422, "This licence code is not genuine.", "该亮证码签名无效。"),
-    ("PRESENTATION_WRONG_TYPE", 422, "This is not a licence code.", "这不是亮证码。"),
-    ("MALFORMED_PRESENTATION", 422, "This licence code cannot be read.", "无法识别该亮证码。"),
-    ("PRESENTATION_STALE", 409, "The licence changed after this code was shown; ask the holder to show it again.",
-     "证照信息已更新，请持证人重新出示。"),
-)
 
 _TOKEN_ERRORS = {
     "EXPIRED": "PRESENTATION_EXPIRED",

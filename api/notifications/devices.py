@@ -10,16 +10,12 @@ from __future__ import annotations
 from sqlalchemy import and_, select, update
 
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db
 from api.identity.models import AuthSession
 from api.identity.tokens import Principal
 from api.notifications.models import Device
 from api.unit_of_work import commit
-
-register_codes(
-    ("DEVICE_NOT_FOUND", 404, "No such device.", "设备不存在。"),
-)
 
 
 def _view(device: Device) -> dict:

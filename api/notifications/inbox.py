@@ -14,17 +14,13 @@ from sqlalchemy.orm import aliased
 
 from api import hooks
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db
 from api.notifications import preferences
 from api.notifications.models import CATEGORIES, Campaign, InboxMessage, PushOutbox
 from api.unit_of_work import after_commit, commit
 
 log = logging.getLogger("ssb.inbox")
-
-register_codes(
-    ("INBOX_MESSAGE_NOT_FOUND", 404, "No such message in your inbox.", "收件箱中没有这条消息。"),
-)
 
 
 def deliver_to_user(user_id: int, *, category: str, title: str, body: str, deep_link: str | None,

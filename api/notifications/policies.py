@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api import hooks
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db, get_config
 from api.identity.models import Person, User
 from api.identity.tokens import Principal
@@ -18,14 +18,6 @@ from api.notifications import rules
 from api.notifications.models import Campaign, CampaignChunk, Policy, PushOutbox
 from api.notifications.profiles import local_today, person_profile
 from api.unit_of_work import after_commit, commit, rollback
-
-register_codes(
-    ("POLICY_NOT_FOUND", 404, "No such policy.", "政策不存在。"),
-    ("RULE_INVALID", 422, "The eligibility rule is invalid.", "资格规则不合法。"),
-    ("CAMPAIGN_NOT_FOUND", 404, "No such campaign.", "推送活动不存在。"),
-    ("CAMPAIGN_SUBJECT_UNSUPPORTED", 409, "Campaigns for enterprise policies are not available yet.",
-     "暂不支持面向企业政策的推送活动。"),
-)
 
 
 def _view(p: Policy) -> dict:

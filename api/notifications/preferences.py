@@ -11,17 +11,11 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from api.db import from_timestamp
-from api.errors import AppError, register_codes
+from api.errors import AppError
 from api.extensions import db
 from api.notifications.models import TOPICS, NotificationPreference, TopicOptOut
 from api.notifications.profiles import LOCAL_TZ
 from api.unit_of_work import commit
-
-register_codes(
-    ("SECURITY_TOPIC_REQUIRED", 422, "Security messages cannot be turned off.", "安全类消息不能关闭。"),
-    ("QUIET_HOURS_INVALID", 422, "Quiet hours need a different start and end time (HH:MM).",
-     "免打扰时段的开始和结束时间须为不同的 HH:MM。"),
-)
 
 DEFAULT_DAILY_CAP = 10
 LOCKED_TOPICS = frozenset({"security"})

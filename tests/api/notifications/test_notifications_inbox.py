@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from api.extensions import db
 from api.notifications.inbox import deliver_to_user
-from api.unit_of_work import commit
 from api.notifications.models import Device, PushOutbox
+from api.unit_of_work import commit
 from tests.api.notifications.conftest import register_device
 
 
