@@ -46,8 +46,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
     if config.TRUST_PROXY_HOPS:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)
-    app.json.ensure_ascii = False
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
 
     app.extensions["ssb.config"] = config
     redis_client = init_redis(config.REDIS_URL)
@@ -101,7 +101,7 @@ def register_blueprints(app: Flask, api, module_names) -> None:
 def limits_storage_uri(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+unix://" + redis_url[len("unix://"):]
-    if redis_url.startswith("redis+cluster://") or redis_url.startswith("redis://") or redis_url.startswith("rediss://"):
+    if redis_url.startswith(("redis+cluster://", "redis://", "rediss://")):
         return redis_url
     raise ValueError(f"unsupported REDIS_URL scheme: {redis_url}")
 

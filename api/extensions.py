@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import flask_smorest
 import marshmallow as ma
@@ -170,7 +170,7 @@ def init_database(app) -> None:
                 cursor.close()
 
 
-def init_redis(url: str) -> redis_lib.Redis:
+def init_redis(url: str) -> redis_lib.Redis | redis_lib.RedisCluster:
     # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster

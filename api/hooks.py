@@ -5,7 +5,7 @@ after-commit callback. With no handler registered (an app built without push), f
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app
 

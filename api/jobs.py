@@ -9,7 +9,8 @@ services work there exactly as in a request.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -55,7 +56,7 @@ class AppContextMiddleware(Middleware):
 
     def __init__(self, app) -> None:
         self.app = app
-        self._contexts: dict[str, object] = {}
+        self._contexts: dict[str, Any] = {}
 
     def before_process_message(self, broker, message):
         ctx = self.app.app_context()
@@ -80,7 +81,7 @@ def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs") -> dramatiq
     broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
-        dramatiq.actor(fn, actor_name=name, broker=broker, **options)
+        dramatiq.actor(fn, actor_name=name, broker=broker, **options)  # type: ignore[call-overload]
     # The worker CLI (`dramatiq wsgi:broker`) finds the process-wide broker.
     dramatiq.set_broker(broker)
     return broker

@@ -8,7 +8,7 @@ rollback drops it. `install` binds the session events once, in `create_app`.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import event
 

@@ -1,8 +1,8 @@
 """What benchmark modules declare; the harness (bench/__main__.py) runs them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)

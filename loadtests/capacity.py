@@ -27,9 +27,9 @@ import os
 import platform
 import statistics
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from loadtests import model as traffic
 

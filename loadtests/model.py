@@ -47,8 +47,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 SECONDS_PER_HOUR = 3600
 USER_CLASSES: tuple[str, ...] = ("resident", "scanner", "miniprogram", "operator")
@@ -287,7 +287,7 @@ def user_class_weights(model: TrafficModel, resolution: int = 1000) -> dict[str,
     Valid when every class uses the same ``wait_time``, so each simulated user issues requests
     at the same pace and the user mix equals the request mix.
     """
-    rates = {cls: 0.0 for cls in USER_CLASSES}
+    rates = dict.fromkeys(USER_CLASSES, 0.0)
     for x in derive(model):
         rates[x.user_class] += x.daily / model.dau
     return _integer_weights(rates, resolution)

@@ -27,7 +27,7 @@ import json
 import secrets
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,7 +207,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
             from api.codes import venues as venue_svc
             from api.codes.models import Venue, VenueStaff
             first = w.next_id(Venue.__table__)
-            stamp = datetime.fromtimestamp(now, timezone.utc)
+            stamp = datetime.fromtimestamp(now, UTC)
             vrows = [{"id": first + i, "public_id": "vn_" + secrets.token_hex(8), "name": f"压测场所{i}",
                       "address": f"测试路{i}号", "district": DISTRICTS[i % len(DISTRICTS)], "kind": "transit",
                       "scenes": list(SCANNED_SCENES), "status": "active", "created_by": operator["user_id"],

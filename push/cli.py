@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -27,7 +27,7 @@ def relay_command(loop: bool, interval: float, inline: bool) -> None:
             db.session.rollback()
             resumed = {"error": type(exc).__name__}
         sent = relay()
-        click.echo(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} resume={resumed} relay={sent}")
+        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent}")
         if not loop:
             return
         db.session.remove()

@@ -152,7 +152,7 @@ def _sent_today(user_ids: list[int], now: int) -> dict[int, int]:
     rows = db.session.execute(select(PushOutbox.user_id, func.count()).where(
         PushOutbox.status == "sent", PushOutbox.user_id.in_(user_ids), PushOutbox.sent_at >= day_start,
         PushOutbox.urgent.is_(False), PushOutbox.category.not_in(UNCAPPED)).group_by(PushOutbox.user_id))
-    return {u: n for u, n in rows}
+    return dict(rows.all())
 
 
 def relay_once(*, now: int, limit: int = BATCH, sleep=time.sleep) -> dict:

@@ -69,7 +69,7 @@ def render_png(payload: str, *, box_size: int = BOX_SIZE, border: int = BORDER, 
     rows += [white_row] * border
     image = Image.frombytes("L", (side, side), b"".join(rows))
     if box_size != 1:
-        image = image.resize((side * box_size, side * box_size), Image.NEAREST)
+        image = image.resize((side * box_size, side * box_size), Image.Resampling.NEAREST)
     out = io.BytesIO()
     image.convert("1", dither=Image.Dither.NONE).save(out, format="PNG", compress_level=1)
     return out.getvalue()

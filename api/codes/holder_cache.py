@@ -102,7 +102,7 @@ def load(holder_id: str) -> HolderInfo | None:
     redis = get_redis()
     with redis.pipeline(transaction=True) as pipe:
         pipe.watch(generation_key(holder_id))
-        info = _read(holder_id, Person, User)
+        info = _read(holder_id)
         pipe.multi()
         if info is None:
             pipe.set(holder_key(holder_id), "{}", ex=MISSING_TTL)
@@ -121,7 +121,7 @@ def load(holder_id: str) -> HolderInfo | None:
     return info
 
 
-def _read(holder_id: str, Person, User) -> HolderInfo | None:
+def _read(holder_id: str) -> HolderInfo | None:
     user = db.session.scalar(select(User).where(User.holder_id == holder_id))
     if user is None:
         return None

@@ -29,7 +29,7 @@ import enum
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -134,7 +134,7 @@ class Compare:
     value: Any
 
 
-Node = Union[Const, Not, And, Or, Compare]
+Node = Const | Not | And | Or | Compare
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ ENVELOPE_KEYS = {"code", "status", "error", "message", "request_id"}
 def _is_envelope(r, status, error):
     assert r.status_code == status, r.data[:300]
     body = r.get_json()
-    assert ENVELOPE_KEYS <= set(body), body
+    assert set(body) >= ENVELOPE_KEYS, body
     assert body["code"] == status and body["error"] == error
     assert body["request_id"] == r.headers["X-Request-ID"]
     return body

@@ -52,7 +52,7 @@ def test_locust_smoke_run_produces_csvs_and_few_failures():
         assert {"/v1/codes/suishen", "/v1/verify"} <= names
         agg = run.aggregated(Path(f"{prefix}_stats.csv"))
         assert agg["requests"] > 50
-        assert agg["failure_ratio"] <= MAX_FAILURE_RATIO, open(f"{prefix}_failures.csv").read()
+        assert agg["failure_ratio"] <= MAX_FAILURE_RATIO, Path(f"{prefix}_failures.csv").read_text()
     finally:
         dep.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -15,7 +15,7 @@ def deliver(app, user_id, n=1, **kw):
     with app.app_context():
         now = int(app.extensions["ssb.clock"]())
         for i in range(n):
-            args = dict(category="service", title=f"办件进度 {i}", body="您的申请已受理", deep_link=f"ssb://cases/{i}")
+            args = {"category": "service", "title": f"办件进度 {i}", "body": "您的申请已受理", "deep_link": f"ssb://cases/{i}"}
             args.update(kw)
             ids.append(deliver_to_user(user_id, now=now, **args).id)
         commit()        # deliver_to_user is a composed writer: the caller owns the commit

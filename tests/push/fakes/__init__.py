@@ -62,7 +62,7 @@ class QuietHandler(http.server.BaseHTTPRequestHandler):
     # Headers and body go out in two writes; with Nagle on, each reply stalls ~40 ms.
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def read_body(self) -> bytes:
