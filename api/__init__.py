@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config
 from api.errors import AppError, envelope, prefers_chinese
+from api.pii import PiiCipher
 
 log = logging.getLogger("ssb")
 
@@ -27,6 +28,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     pages: see wsgi.py) each get `init_app(app, api)` before jobs bind and limits apply."""
     from api import embedded_redis
     from api.codes import holder_cache
+    from api.enterprises.registry import enterprise_registry_from_config
     from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis
     from api.identity.auth import authenticate_access_token
     from api.identity.otp import OtpService
@@ -50,6 +52,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
 
     app.extensions["ssb.config"] = config
+    app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
     redis_client = init_redis(config.REDIS_URL)
     app.extensions["ssb.redis"] = redis_client
     if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
@@ -71,6 +74,9 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
         hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
     app.extensions["ssb.authenticate"] = authenticate_access_token
+    app.extensions["ssb.enterprise_registry"] = enterprise_registry_from_config(
+        config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,
+        session_factory=lambda: db.session, blind_index=app.extensions["ssb.pii"].blind_index)
     app.extensions["ssb.population_registry"] = registry_from_config(
         config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session)
 

@@ -60,12 +60,11 @@ def import_persons(csv_file: str, batch: int) -> None:
     Extra columns (veteran, disabled, living_alone, ...) are kept as attributes. Bad rows are
     reported with their line number and skipped; good rows are committed in batches."""
     from api.errors import AppError
-    from api.extensions import db, get_config
+    from api.extensions import db, pii_cipher
     from api.identity.identity_numbers import normalise
     from api.identity.models import Person
-    from api.pii import PiiCipher
 
-    pii = PiiCipher(get_config().DATA_KEY)
+    pii = pii_cipher()
     known = {"id_type", "id_number", "name", "birth_date", "district", "hukou"}
     done = skipped = 0
     with open(csv_file, newline="", encoding="utf-8-sig") as fh:
@@ -125,10 +124,9 @@ def import_enterprises(csv_file: str, batch: int) -> None:
     administrator role (see api.enterprises.services). Bad rows are reported and skipped."""
     from api.enterprises.services import import_registry_row
     from api.errors import AppError
-    from api.extensions import get_config, now
-    from api.pii import PiiCipher
+    from api.extensions import now, pii_cipher
 
-    pii = PiiCipher(get_config().DATA_KEY)
+    pii = pii_cipher()
     required = {"credit_code", "name", "legal_rep_id_number", "district", "industry", "size"}
     counts = {"created": 0, "updated": 0, "legal_rep_changed": 0}
     skipped = pending = 0

@@ -188,6 +188,15 @@ def get_config():
     return current_app.extensions["ssb.config"]
 
 
+def pii_cipher():
+    """The app's identity-number cipher (AES-GCM + keyed blind index), built once in create_app."""
+    return current_app.extensions["ssb.pii"]
+
+
+def enterprise_registry():
+    return current_app.extensions["ssb.enterprise_registry"]
+
+
 def otp_service():
     return current_app.extensions["ssb.otp"]
 

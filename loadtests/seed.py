@@ -12,7 +12,7 @@ What it writes (each area only if its models exist in this tree; otherwise skipp
   A share of residents is real-name verified with a matching `persons` row (policies, campaigns,
   licences need one).
 - venues with staff grants (scanners), an operator account, a licence issuer with licences for
-  the verified residents (through api.licences.services.upsert_licence, the issuer API's service),
+  the verified residents (through api.licences.issuing.upsert_licence, the issuer API's service),
   mini-programs (api.services of miniprogram_adapter), and a place code per venue.
 
 Output: DIR/residents.csv (user_id,phone,access_token,refresh_token,licence_id) and DIR/meta.json
@@ -235,7 +235,7 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
         licence_of: dict[int, int] = {}
         if licences:
             from api.licences import issuers as issuer_svc
-            from api.licences import services as licence_svc
+            from api.licences import issuing as licence_svc
             creds = issuer_svc.create_issuer(name="压测发证部门", licence_types=["driving_licence"],
                                              created_by=operator["user_id"], now=now)
             meta["issuer"] = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}

@@ -27,13 +27,12 @@ from sqlalchemy.exc import IntegrityError
 from api.access.records import record_access
 from api.db import from_timestamp
 from api.errors import AppError
-from api.extensions import db, get_config, get_redis
+from api.extensions import db, get_config, get_redis, pii_cipher
 from api.identity.models import User
 from api.identity.tokens import Principal
-from api.licences.services import list_wallet
+from api.licences.wallet import list_wallet
 from api.miniprograms.models import MiniProgram, MiniProgramConsent, MiniProgramMessage, MiniProgramUser
 from api.notifications.inbox import deliver_to_user
-from api.pii import PiiCipher
 from api.ratelimits import enforce
 from api.unit_of_work import commit
 from miniprogram_adapter import crypto
@@ -426,7 +425,7 @@ def get_realname(*, access_token: str | None, openid: str | None, now: int) -> d
     user = _active_user(user_id)
     if not user.is_verified or user.real_name_enc is None:
         raise WeChatError(wx.NOT_REAL_NAME_VERIFIED)
-    name = PiiCipher(get_config().DATA_KEY).decrypt(user.real_name_enc, context="users.real_name")
+    name = pii_cipher().decrypt(user.real_name_enc, context="users.real_name")
     record_access(user_id=user_id, kind="miniprogram_release", accessor=_accessor(app), now=now,
                   fields=["real_name", "id_number_masked"], purpose="realname")
     commit()

@@ -28,9 +28,10 @@ from api.db import from_timestamp
 from api.extensions import db, get_config
 from api.extensions import now as clock_now
 from api.jobs import job
+from api.localtime import local_day_start
 from api.notifications import devices as device_service
 from api.notifications.models import Campaign, InboxMessage, NotificationPreference, PushOutbox
-from api.notifications.preferences import DEFAULT_DAILY_CAP, local_day_start
+from api.notifications.preferences import DEFAULT_DAILY_CAP
 from api.unit_of_work import commit
 from push.providers import PushMessage, RetryPolicy, SendResult, backoff_delay, send_with_retry
 

@@ -17,13 +17,12 @@ from datetime import date
 from typing import Protocol
 
 import httpx
-from flask import current_app
 from sqlalchemy import select
 
 from api.identity.population import RegistryUnavailable
 
 __all__ = ["RegistryEntry", "EnterpriseRegistry", "LocalEnterpriseRegistry", "HttpEnterpriseRegistry",
-           "RegistryUnavailable", "enterprise_registry_from_config", "enterprise_registry"]
+           "RegistryUnavailable", "enterprise_registry_from_config"]
 
 
 @dataclass(frozen=True)
@@ -108,19 +107,3 @@ def enterprise_registry_from_config(backend: str, api_key: str, *, session_facto
     if backend.startswith("http:"):
         return HttpEnterpriseRegistry(backend[len("http:"):], api_key, blind_index=blind_index)
     raise ValueError(f"unknown ENTERPRISE_REGISTRY_BACKEND {backend!r}")
-
-
-def enterprise_registry() -> EnterpriseRegistry:
-    """The app's registry client, built from configuration on first use."""
-    registry = current_app.extensions.get("ssb.enterprise_registry")
-    if registry is None:
-        from api.extensions import db, get_config
-        from api.pii import PiiCipher
-
-        cfg = get_config()
-        pii = PiiCipher(cfg.DATA_KEY)
-        registry = enterprise_registry_from_config(
-            cfg.ENTERPRISE_REGISTRY_BACKEND, cfg.ENTERPRISE_REGISTRY_API_KEY or cfg.REGISTRY_API_KEY,
-            session_factory=lambda: db.session, blind_index=pii.blind_index)
-        current_app.extensions["ssb.enterprise_registry"] = registry
-    return registry

@@ -3,7 +3,6 @@ from flask import g
 from flask.views import MethodView
 
 from api.enterprises import services as enterprises
-from api.enterprises.registry import enterprise_registry
 from api.enterprises.schemas import (
     ActAsRequest,
     ActAsToken,
@@ -17,7 +16,7 @@ from api.enterprises.schemas import (
     EnterpriseMemberSchema,
     EnterpriseSchema,
 )
-from api.extensions import Blueprint, now
+from api.extensions import Blueprint, enterprise_registry, now
 
 blp = Blueprint("enterprises", __name__, url_prefix="/v1/enterprises",
                 description="Enterprise (legal-person) accounts and delegated roles")

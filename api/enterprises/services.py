@@ -22,7 +22,7 @@ from api.enterprises.credit_codes import normalise_credit_code
 from api.enterprises.models import ENTERPRISE_ROLES, Enterprise, EnterpriseAudit, EnterpriseMember, RegistryEnterprise
 from api.enterprises.registry import EnterpriseRegistry, RegistryEntry, RegistryUnavailable
 from api.errors import AppError
-from api.extensions import db
+from api.extensions import db, pii_cipher
 from api.identity.accounts import get_user
 from api.identity.identity_numbers import normalise as normalise_id_number
 from api.identity.models import User
@@ -48,8 +48,7 @@ class Membership:
 
 
 def cipher() -> PiiCipher:
-    from api.extensions import get_config
-    return PiiCipher(get_config().DATA_KEY)
+    return pii_cipher()
 
 
 def _rank(role: str | None) -> int:

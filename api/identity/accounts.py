@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from api.db import from_timestamp
 from api.errors import AppError
-from api.extensions import db, get_config
+from api.extensions import db, pii_cipher
 from api.identity.identity_numbers import normalise
 from api.identity.models import User
 from api.pii import PiiCipher, mask_id_number, mask_name, mask_phone
@@ -14,7 +14,7 @@ from api.unit_of_work import commit
 
 
 def cipher() -> PiiCipher:
-    return PiiCipher(get_config().DATA_KEY)
+    return pii_cipher()
 
 
 def get_user(user_id: int) -> User:

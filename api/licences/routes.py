@@ -5,8 +5,7 @@ from flask.views import MethodView
 from api.errors import AppError
 from api.extensions import Blueprint, now, rate_limit
 from api.identity.auth import bearer_token
-from api.licences import issuers
-from api.licences import services as licences
+from api.licences import issuers, issuing, presentations, reminders, wallet
 from api.licences.catalogue import CATALOGUE
 from api.licences.schemas import (
     AccessLogPage,
@@ -58,7 +57,7 @@ def _register_issuer_scheme(state):
 def send_reminders_command():
     """Send due e-licence expiry reminders now (run daily from cron)."""
     import click
-    click.echo(f"sent {licences.send_expiry_reminders()} reminder(s)")
+    click.echo(f"sent {reminders.send_expiry_reminders()} reminder(s)")
 
 
 # --- operators ---
@@ -97,7 +96,7 @@ class IssuerLicence(MethodView):
     @issuer_blp.errors(404, 409, 422)
     def put(self, body, licence_type, number):
         """Create or replace a licence (idempotent); only the department's own licence types"""
-        return licences.upsert_licence(g.principal, licence_type=licence_type, number=number, holder=body["holder"],
+        return issuing.upsert_licence(g.principal, licence_type=licence_type, number=number, holder=body["holder"],
                                        fields=body["fields"], valid_from=body["valid_from"],
                                        valid_until=body["valid_until"], region=body["region"], now=now())
 
@@ -106,7 +105,7 @@ class IssuerLicence(MethodView):
     @issuer_blp.errors(404, 422)
     def delete(self, licence_type, number):
         """Revoke a licence: its holder sees it revoked and its presentations stop verifying at once"""
-        licences.revoke_licence(g.principal, licence_type=licence_type, number=number, now=now())
+        issuing.revoke_licence(g.principal, licence_type=licence_type, number=number, now=now())
 
 
 # --- catalogue ---
@@ -128,7 +127,7 @@ class Wallet(MethodView):
     @blp.errors(403)
     def get(self):
         """My licences (the enterprise's when acting for one), masked, with status and expiry"""
-        return licences.list_wallet(g.principal, now=now())
+        return wallet.list_wallet(g.principal, now=now())
 
 
 @blp.route("/licences/<int:licence_id>")
@@ -138,7 +137,7 @@ class LicenceItem(MethodView):
     @blp.errors(404)
     def get(self, licence_id):
         """One of my licences, masked"""
-        return licences.get_licence(g.principal, licence_id, now=now())
+        return wallet.get_licence(g.principal, licence_id, now=now())
 
 
 @blp.route("/licences/<int:licence_id>/presentations")
@@ -149,7 +148,7 @@ class Presentations(MethodView):
     @blp.errors(404, 409, 422, 429)
     def post(self, body, licence_id):
         """Show a licence: a one-time ssb-licence+jwt (3 minutes) disclosing only the chosen fields"""
-        return licences.create_presentation(g.principal, licence_id, fields=body["fields"], purpose=body["purpose"],
+        return presentations.create_presentation(g.principal, licence_id, fields=body["fields"], purpose=body["purpose"],
                                             now=now())
 
 
@@ -162,7 +161,7 @@ class LicenceAccessLog(MethodView):
     def get(self, query, licence_id):
         """Who verified this licence and which fields they saw, newest first"""
         before = int(query["cursor"]) if query["cursor"] else None
-        return licences.licence_access_log(g.principal, licence_id, before_id=before, limit=query["limit"],
+        return wallet.licence_access_log(g.principal, licence_id, before_id=before, limit=query["limit"],
                                            now=now())
 
 
@@ -176,5 +175,5 @@ class VerifyPresentation(MethodView):
     @blp.errors(409, 410, 422)
     def post(self, body):
         """Verify a shown licence once: only the disclosed fields, and an access record for the holder"""
-        return licences.verify_presentation(g.principal, payload=body["payload"], venue_id=body["venue_id"],
+        return presentations.verify_presentation(g.principal, payload=body["payload"], venue_id=body["venue_id"],
                                             now=now())

@@ -14,9 +14,10 @@ from api.errors import AppError
 from api.extensions import db, get_config
 from api.identity.models import Person, User
 from api.identity.tokens import Principal
+from api.localtime import local_today
 from api.notifications import rules
 from api.notifications.models import Campaign, CampaignChunk, Policy, PushOutbox
-from api.notifications.profiles import local_today, person_profile
+from api.notifications.profiles import person_profile
 from api.unit_of_work import after_commit, commit, rollback
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db
+from api.localtime import LOCAL_TZ
 from api.notifications.models import TOPICS, NotificationPreference, TopicOptOut
-from api.notifications.profiles import LOCAL_TZ
 from api.unit_of_work import commit
 
 DEFAULT_DAILY_CAP = 10
@@ -128,7 +128,4 @@ def push_plan(prefs: Prefs, *, category: str, topic: str | None, urgent: bool, n
     return "pending", None, False, now
 
 
-def local_day_start(now: int) -> int:
-    t = datetime.fromtimestamp(now, LOCAL_TZ)
-    return int(t.replace(hour=0, minute=0, second=0, microsecond=0).timestamp())
 

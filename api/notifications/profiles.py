@@ -12,22 +12,16 @@ The two must agree row by row (tests/push/test_profiles_properties.py checks it 
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 FLAG_ATTRIBUTES = ("veteran", "disabled", "living_alone")
 PERSON_ATTRIBUTES = ("age", "district", "hukou") + FLAG_ATTRIBUTES
-
-
-def local_today(now: int) -> date:
-    return datetime.fromtimestamp(now, LOCAL_TZ).date()
 
 
 def _date_key(d: date) -> int:

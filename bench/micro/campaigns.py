@@ -111,9 +111,9 @@ def run(quick: bool) -> list[MicroResult]:
         with app.app_context():
             from api.extensions import db
             from api.identity.tokens import Principal
+            from api.localtime import local_today
             from api.notifications import policies
             from api.notifications.models import Campaign
-            from api.notifications.profiles import local_today
             from push import campaigns as jobs
 
             started = time.perf_counter()

@@ -36,7 +36,7 @@ _MINT = """
 import json, sys, time
 from wsgi import create_app
 from api.extensions import db
-from api.licences.services import create_presentation
+from api.licences.presentations import create_presentation
 from api.identity.tokens import Principal
 user_id, licence_id, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 app = create_app()

@@ -277,8 +277,7 @@ def test_licence_extension_answers_an_errcode(client, register, resident, wx_log
                        json={"openid": openid, "type": "driving"}).json["errcode"] == 8800001
     client.post(f"/v1/mp/{mp['appid']}/consents", headers=resident, json={"scopes": ["scope.licence.driving"]})
     r = client.post("/ssb/licence/get", query_string=q, json={"openid": openid, "type": "driving"}).json
-    service = importlib.util.find_spec("api.licences.services") is not None
-    assert r["errcode"] == (8800003 if service else 8800004)          # no such licence / no service
+    assert r["errcode"] == 8800003          # no such licence
     assert client.post("/ssb/licence/get", query_string=q,
                        json={"openid": openid, "type": "Bad Type!"}).json["errcode"] == 40097
 

@@ -121,16 +121,13 @@ def fake_registry():
 
 
 @pytest.fixture
-def http_backend(app, fake_registry):
+def http_backend(app, fake_registry, monkeypatch):
     """The app configured with ENTERPRISE_REGISTRY_BACKEND=http:<fake>."""
-    from api.pii import PiiCipher
-    cfg = app.extensions["ssb.config"]
     registry = enterprise_registry_from_config(f"http:{fake_registry.url}", API_KEY,
                                                session_factory=lambda: db.session,
-                                               blind_index=PiiCipher(cfg.DATA_KEY).blind_index)
-    app.extensions["ssb.enterprise_registry"] = registry
-    yield registry
-    app.extensions.pop("ssb.enterprise_registry", None)
+                                               blind_index=app.extensions["ssb.pii"].blind_index)
+    monkeypatch.setitem(app.extensions, "ssb.enterprise_registry", registry)
+    return registry
 
 
 def test_backend_is_chosen_by_configuration():

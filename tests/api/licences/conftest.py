@@ -20,8 +20,8 @@ def _promote(app, phone: str, role: str) -> None:
 
 @pytest.fixture
 def today(clock):
-    from api.licences.services import shanghai_today
-    return lambda: shanghai_today(int(clock()))
+    from api.localtime import local_today
+    return lambda: local_today(int(clock()))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ DAY = 86400
 @pytest.fixture
 def run(app, clock):
     def _run() -> int:
-        from api.licences.services import run_expiry_reminders
+        from api.licences.reminders import run_expiry_reminders
         with app.app_context():
             return run_expiry_reminders(now=int(clock()))
     return _run
@@ -48,7 +48,7 @@ def test_a_late_run_sends_only_the_current_threshold(app, push, resident, today,
 
 def test_due_reminders_lists_what_is_due(app, push, resident, today, clock):
     assert push(valid_until=today() + timedelta(days=30)).status_code == 200
-    from api.licences.services import due_reminders
+    from api.licences.reminders import due_reminders
     with app.app_context():
         [due] = due_reminders(int(clock()))
     assert due.threshold_days == 30 and due.days_left == 30 and due.licence_type == "driving_licence"
@@ -87,6 +87,6 @@ def test_the_job_and_cli_run_the_same_thing(app, push, resident, today):
     push(valid_until=today() + timedelta(days=30))
     result = app.test_cli_runner().invoke(args=["licences", "send-reminders"])
     assert result.exit_code == 0 and "sent 1" in result.output, result.output
-    from api.licences.services import send_expiry_reminders
+    from api.licences.reminders import send_expiry_reminders
     with app.app_context():
         assert send_expiry_reminders() == 0

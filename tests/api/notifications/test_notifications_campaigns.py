@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from api.extensions import db
+from api.localtime import local_today
 from api.notifications.models import CampaignChunk, Device, InboxMessage, PushOutbox
 from api.notifications.preferences import local_minute
-from api.notifications.profiles import local_today
 from push import campaigns as campaign_jobs
 from push.outbox import relay
 from tests.api.notifications.conftest import HUANGPU_60_LOCAL, register_device
