@@ -119,14 +119,13 @@ class Blueprint(flask_smorest.Blueprint):
 
     def auth(self, *, roles: Iterable[str] = (), scheme: str = "bearerAuth",
              authenticate: Callable | None = None):
-        from api.identity.auth import authenticate_access_token
-
-        check = authenticate or authenticate_access_token
         required = frozenset(roles)
 
         def decorator(func):
             @functools.wraps(func)
             def wrapper(*args, **kwargs):
+                # The default authenticator (bearer access tokens) is identity's, set by create_app.
+                check = authenticate or current_app.extensions["ssb.authenticate"]
                 g.principal = check(required_roles=required)
                 return func(*args, **kwargs)
 
