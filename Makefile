@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate worker bench loadtest clean
+.PHONY: run test lint migrate worker bench loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-loadtest.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -20,7 +20,12 @@ migrate: $(STAMP)
 run: migrate
 	$(BIN)/python -m api.devserver
 
-test: $(STAMP)
+# ruff + mypy (pyproject.toml), then the suite
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
