@@ -15,13 +15,15 @@ from api import hooks
 from api.codes import holder_cache
 from api.codes.holder_cache import HolderInfo
 from api.errors import AppError
-from api.extensions import db
+from api.extensions import db, get_redis
 from api.family import activity, records
 from api.family.links import personal_user
 from api.family.models import FamilyDependent, FamilyLink
 from api.identity.models import User
 from api.identity.tokens import Principal
 from qr.codes import actor_of
+
+SHOWN_WINDOW = 600
 
 
 @dataclass
@@ -62,6 +64,15 @@ class Acting:
         if info.birth_year is None and dep.birth_date:
             info.birth_year = dep.birth_date.year
         return info
+
+    def note_code_shown(self, *, scene: str, now: int) -> bool:
+        """Composed writer: the guardian opened the dependent's code. Noted once per scene per
+        SHOWN_WINDOW (the app fetches a fresh code every minute while it is on screen)."""
+        key = f"fam:shown:{{{self.link.public_id}}}:{scene}"
+        if not get_redis().set(key, 1, nx=True, ex=SHOWN_WINDOW):
+            return False
+        self.record(activity.GUARDIAN_ACT, action="code_shown", scene=scene, now=now)
+        return True
 
     def record(self, kind: str, *, now: int, **details) -> None:
         """Composed writer: the act in the dependent's log (and their access log, with an account)."""

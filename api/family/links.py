@@ -13,8 +13,7 @@ from api.errors import AppError
 from api.extensions import db, get_config
 from api.family import messages, records
 from api.family.models import FamilyDependent, FamilyLink
-from api.family.policy import ELDER_AGE, LINK_ATTEMPTS, MAX_DEPENDENTS, MAX_GUARDIANS, ADULT_AGE, age_on, \
-    shanghai_today
+from api.family.policy import ADULT_AGE, ELDER_AGE, LINK_ATTEMPTS, MAX_DEPENDENTS, MAX_GUARDIANS, age_on, shanghai_today
 from api.identity.identity_numbers import birth_date_of, normalise
 from api.identity.models import User
 from api.identity.population import RegistryPerson, RegistryUnavailable

@@ -4,8 +4,17 @@ from flask.views import MethodView
 
 from api.extensions import Blueprint, now, population_registry
 from api.family import acting, activity, consents, links
-from api.family.schemas import (ActivityPage, ActivityQuery, ConsentRecorded, DependentLink, DependentPage,
-                                DependentRequest, ElderConsentRequest, GuardianLink, GuardianPage)
+from api.family.schemas import (
+    ActivityPage,
+    ActivityQuery,
+    ConsentRecorded,
+    DependentLink,
+    DependentPage,
+    DependentRequest,
+    ElderConsentRequest,
+    GuardianLink,
+    GuardianPage,
+)
 from api.schemas import CursorPageQuery
 
 blp = Blueprint("family", __name__, description="Family (亲友): acting for a child or an elder")

@@ -7,7 +7,7 @@ guardian is then recognised by set membership of their own index, and no number 
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from api.errors import AppError
 from api.identity.identity_numbers import ID_TYPES, normalise
