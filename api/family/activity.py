@@ -25,16 +25,17 @@ def record(*, link: FamilyLink, dependent: FamilyDependent, guardian: User, acco
            now: int, action: str | None = None, scene: str | None = None, accessor: dict | None = None,
            fields: list | None = None, purpose: str | None = None, subject_ref: str | None = None) -> None:
     """Add the activity row and, if the dependent has an account, an access record in their log
-    naming the guardian. `accessor` is who looked (a venue, staff); None for the guardian's own act."""
+    naming the guardian (`accessor.guardian`). `accessor` is who looked (a venue, staff); None for
+    the guardian's own act, which the access record describes as {"type": "guardian", "action"}."""
     named = guardian_named(guardian, link)
-    shown = dict(accessor) if accessor else {"type": "guardian"}
+    shown = dict(accessor) if accessor else {"type": "guardian", "action": action}
     shown["guardian"] = named
     db.session.add(FamilyActivity(link_id=link.id, dependent_id=dependent.id, kind=kind, action=action, scene=scene,
                                   accessor=shown, fields=fields or [], purpose=purpose, subject_ref=subject_ref,
                                   created_at=from_timestamp(now)))
     if account is not None:
         record_access(user_id=account.id, kind=kind, accessor=shown, now=now, scene=scene,
-                      purpose=purpose or action, fields=fields, subject_ref=subject_ref)
+                      purpose=purpose, fields=fields, subject_ref=subject_ref)
 
 
 def _page(query, *, before_id: int | None, limit: int) -> dict:
