@@ -67,10 +67,10 @@ class FakePopulationRegistry:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args):
         pass
 
-    def do_POST(self):  # noqa: N802 - stdlib name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         status, payload = self.server.fake.answer(self.path, self.headers, body)
         data = json.dumps(payload, ensure_ascii=False).encode()

@@ -6,6 +6,7 @@ import base64
 import json
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.api.family.conftest import ELDER, ELDER_NO_PHONE
@@ -111,7 +112,7 @@ def test_the_code_image_for_a_dependent(client, parent, child_link):
 def test_acting_for_someone_elses_dependent_is_404(client, stranger, child_link):
     r = client.get(f"/v1/codes/suishen?for={child_link}", headers=stranger)
     assert r.status_code == 404 and r.json["error"] == "FAMILY_LINK_NOT_FOUND"
-    assert client.get(f"/v1/codes/suishen?for=fl_0000000000000000", headers=stranger).status_code == 404
+    assert client.get("/v1/codes/suishen?for=fl_0000000000000000", headers=stranger).status_code == 404
 
 
 def test_a_pending_link_acts_for_nobody(client, parent, add_dependent):
@@ -216,3 +217,30 @@ def test_a_well_signed_code_naming_an_unlinked_actor_is_refused(app, parent, str
                       ring=get_keyring())
     r = scan(bad)
     assert r.status_code == 403 and r.json["error"] == "FAMILY_LINK_ENDED"
+
+
+def test_offline_verification_of_a_dependents_code_with_the_jwks(app, client, parent, child_link, code_for,
+                                                                 operator, clock):
+    """A scanner with only the JWKS (and the revocation feed) verifies a code shown by a guardian."""
+    from qr.codes import CodeError, actor_of, verify_code
+    jwks = client.get("/.well-known/jwks.json").json
+    payload = code_for(parent, child_link)
+    claims = verify_code(payload, jwks, int(clock()), issuer="https://ssb.sh.gov.cn")
+    parent_hid = _holder_id(app, "13900000011")
+    assert actor_of(claims) == parent_hid
+    header = jwt.get_unverified_header(payload)
+    key = jwt.PyJWKSet.from_dict(jwks)[header["kid"]].key
+    assert jwt.decode(payload, key, algorithms=["EdDSA"], issuer="https://ssb.sh.gov.cn", leeway=10)["act"] == {
+        "sub": parent_hid}
+    # The guardian's account is disabled: the revocation feed names them, and the code stops verifying offline.
+    with app.app_context():
+        from sqlalchemy import select
+
+        from api.extensions import db
+        from api.identity.models import User
+        user_id = db.session.scalar(select(User.id).where(User.holder_id == parent_hid))
+    client.post(f"/v1/admin/users/{user_id}/disable", headers=operator, json={})
+    revoked = {i["subject"] for i in client.get("/v1/codes/revocations", headers=operator).json["items"]}
+    with pytest.raises(CodeError) as exc:
+        verify_code(payload, jwks, int(clock()), revoked=frozenset(revoked))
+    assert exc.value.code == "CODE_REVOKED"
