@@ -16,7 +16,7 @@ from api.codes import holder_cache
 from api.codes.holder_cache import HolderInfo
 from api.errors import AppError
 from api.extensions import db, get_redis
-from api.family import activity, records
+from api.family import activity, store
 from api.family.links import personal_user
 from api.family.models import FamilyDependent, FamilyLink
 from api.identity.models import User
@@ -81,7 +81,7 @@ class Acting:
 
 
 def _require_active(link: FamilyLink, dependent: FamilyDependent, now: int) -> None:
-    status, _ = records.status_of(link, dependent, now)
+    status, _ = store.status_of(link, dependent, now)
     if status == "pending":
         raise AppError("FAMILY_LINK_PENDING")
     if status != "active":
@@ -90,7 +90,7 @@ def _require_active(link: FamilyLink, dependent: FamilyDependent, now: int) -> N
 
 def _live_link(guardian_user_id: int, dependent: FamilyDependent) -> FamilyLink:
     link = db.session.scalar(select(FamilyLink).where(
-        FamilyLink.live_key == records.live_key(guardian_user_id, dependent.id)))
+        FamilyLink.live_key == store.live_key(guardian_user_id, dependent.id)))
     if link is None:
         raise AppError("FAMILY_LINK_ENDED")
     return link
@@ -100,9 +100,9 @@ def for_caller(principal: Principal, dependent_id: str, now: int) -> Acting:
     """The caller acts for the dependent of their link `dependent_id` (`for=`). Someone else's
     link is 404, as if it did not exist."""
     guardian = personal_user(principal)
-    link, dependent = records.link_of_guardian(guardian.id, dependent_id)
+    link, dependent = store.link_of_guardian(guardian.id, dependent_id)
     _require_active(link, dependent, now)
-    return Acting(link, dependent, guardian, records.account_of(dependent))
+    return Acting(link, dependent, guardian, store.account_of(dependent))
 
 
 def of_code(claims: dict, now: int) -> Acting:
@@ -120,9 +120,9 @@ def _dependent_of_holder(holder_id: str) -> tuple[FamilyDependent, User | None]:
     """The dependent a code's `sub` names: their own pseudonym, or their account's holder id."""
     dependent = db.session.scalar(select(FamilyDependent).where(FamilyDependent.holder_id == holder_id))
     if dependent is not None:
-        return dependent, records.account_of(dependent)
+        return dependent, store.account_of(dependent)
     account = db.session.scalar(select(User).where(User.holder_id == holder_id))
-    dependent = records.dependent_by_bidx(account.id_number_bidx if account else None)
+    dependent = store.dependent_by_bidx(account.id_number_bidx if account else None)
     if dependent is None:
         raise AppError("FAMILY_LINK_ENDED")
     return dependent, account
@@ -131,12 +131,12 @@ def _dependent_of_holder(holder_id: str) -> tuple[FamilyDependent, User | None]:
 def of_presentation(guardian_user_id: int, holder_bidx: str, now: int) -> Acting:
     """A licence presentation a guardian made for a dependent: the link must still be active."""
     guardian = db.session.get(User, guardian_user_id)
-    dependent = records.dependent_by_bidx(holder_bidx)
+    dependent = store.dependent_by_bidx(holder_bidx)
     if guardian is None or guardian.status != "active" or dependent is None:
         raise AppError("FAMILY_LINK_ENDED")
     link = _live_link(guardian.id, dependent)
     _require_active(link, dependent, now)
-    return Acting(link, dependent, guardian, records.account_of(dependent))
+    return Acting(link, dependent, guardian, store.account_of(dependent))
 
 
 def install(app) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from api.access.records import record_access
 from api.db import from_timestamp
 from api.extensions import db
-from api.family import records
+from api.family import store
 from api.family.models import FamilyActivity, FamilyDependent, FamilyLink
 from api.identity.models import User
 from api.identity.tokens import Principal
@@ -54,12 +54,12 @@ def _view(row: FamilyActivity) -> dict:
 
 def for_guardian(principal: Principal, link_id: str, *, before_id: int | None, limit: int) -> dict:
     """What the caller did for one of their dependents (and what others did with it), newest first."""
-    link, _ = records.link_of_guardian(principal.user_id, link_id)
+    link, _ = store.link_of_guardian(principal.user_id, link_id)
     return _page(select(FamilyActivity).where(FamilyActivity.link_id == link.id), before_id=before_id, limit=limit)
 
 
 def for_dependent(principal: Principal, link_id: str, *, before_id: int | None, limit: int) -> dict:
     """What one guardian did for the caller, newest first: also before the caller had an account."""
     user = db.session.get(User, principal.user_id)
-    link, _ = records.link_of_dependent(user.id_number_bidx if user else None, link_id)
+    link, _ = store.link_of_dependent(user.id_number_bidx if user else None, link_id)
     return _page(select(FamilyActivity).where(FamilyActivity.link_id == link.id), before_id=before_id, limit=limit)

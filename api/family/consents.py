@@ -9,7 +9,7 @@ from api.codes.models import Venue, VenueStaff
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_config
-from api.family import activity, links, messages, records
+from api.family import activity, links, messages, store
 from api.family.models import FamilyDependent, FamilyLink
 from api.family.policy import CLERK_CONSENTS, CONSENT_VENUE_KINDS, shanghai_today
 from api.identity.identity_numbers import normalise
@@ -37,7 +37,7 @@ def _clerk_venue(principal: Principal, venue_id: str) -> Venue:
 def _pending_link(bidx: str, *, link_id: str | None, guardian_phone: str | None) -> tuple[FamilyLink, FamilyDependent]:
     """The elder's link named by its id or by the guardian's phone; 404 unless it is this elder's."""
     if link_id:
-        return records.link_of_dependent(bidx, link_id)
+        return store.link_of_dependent(bidx, link_id)
     phone = normalise_phone(guardian_phone or "")
     row = db.session.execute(
         select(FamilyLink, FamilyDependent).join(FamilyDependent, FamilyLink.dependent_id == FamilyDependent.id)
@@ -58,7 +58,7 @@ def record_elder_consent(principal: Principal, venue_id: str, *, id_type: str, i
     enforce(CLERK_CONSENTS, "family-clerk", str(principal.user_id))
     bidx = PiiCipher(get_config().DATA_KEY).blind_index(id_type, number)
     link, dependent = _pending_link(bidx, link_id=link_id, guardian_phone=guardian_phone)
-    if link.relation != "elder" or records.settle(link, dependent, now) != "pending":
+    if link.relation != "elder" or store.settle(link, dependent, now) != "pending":
         raise AppError("FAMILY_LINK_NOT_PENDING")
     clerk = db.session.get(User, principal.user_id)
     place = {"type": "venue", "venue_id": venue.public_id, "venue_name": venue.name, "district": venue.district,
@@ -67,14 +67,14 @@ def record_elder_consent(principal: Principal, venue_id: str, *, id_type: str, i
                    consent={"venue_id": venue.public_id, "clerk_user_id": clerk.id, "document_checked": True,
                             "at": from_timestamp(now).isoformat()})
     guardian = db.session.get(User, link.guardian_user_id)
-    account = records.account_of(dependent)
+    account = store.account_of(dependent)
     activity.record(link=link, dependent=dependent, guardian=guardian, account=account, kind=activity.CONSENT,
                     action="consent_recorded", accessor=place, now=now)
     if account is not None:
         messages.consent_recorded(account.id, guardian_name=guardian.masked_name or "", venue_name=venue.name, now=now)
     messages.elder_agreed(guardian.id, elder_name=dependent.masked_name, in_person=True, now=now)
     commit()
-    view = records.guardian_view(link, dependent, guardian, now)
+    view = store.guardian_view(link, dependent, guardian, now)
     view["dependent"] = {"name": dependent.masked_name, "id_type": dependent.id_type,
                          "id_number": dependent.id_number_masked, "has_account": account is not None}
     return view

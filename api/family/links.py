@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_config
-from api.family import messages, records
+from api.family import messages, store
 from api.family.models import FamilyDependent, FamilyLink
 from api.family.policy import ADULT_AGE, ELDER_AGE, LINK_ATTEMPTS, MAX_DEPENDENTS, MAX_GUARDIANS, age_on, shanghai_today
 from api.identity.identity_numbers import birth_date_of, normalise
@@ -61,10 +61,10 @@ def request_link(principal: Principal, *, name: str, id_type: str, id_number: st
     _lock(guardian)
     _check_guardian_capacity(guardian.id, now)
     dependent = _dependent(bidx, id_type=id_type, number=number, person=person, born=born)
-    if relation == "elder" and records.active_guardian_count(dependent.id) >= MAX_GUARDIANS:
+    if relation == "elder" and store.active_guardian_count(dependent.id) >= MAX_GUARDIANS:
         raise AppError("FAMILY_TOO_MANY_GUARDIANS")
     link = _new_link(guardian, dependent, relation, now)
-    elder_account = records.account_of(dependent) if relation == "elder" else None
+    elder_account = store.account_of(dependent) if relation == "elder" else None
     if elder_account is not None:
         messages.guardian_requested(elder_account.id, guardian_name=guardian.masked_name or "", now=now)
     try:
@@ -72,7 +72,7 @@ def request_link(principal: Principal, *, name: str, id_type: str, id_number: st
     except IntegrityError:
         db.session.rollback()
         raise AppError("FAMILY_LINK_EXISTS") from None
-    return records.dependent_view(link, dependent, now, has_account=records.account_of(dependent) is not None)
+    return store.dependent_view(link, dependent, now, has_account=store.account_of(dependent) is not None)
 
 
 def _registry_person(registry, *, id_type: str, number: str, bidx: str, name: str) -> RegistryPerson:
@@ -103,15 +103,15 @@ def _lock(guardian: User) -> None:
 
 
 def _check_guardian_capacity(guardian_user_id: int, now: int) -> None:
-    live = [pair for pair in records.live_links_of_guardian(guardian_user_id)
-            if records.settle(pair[0], pair[1], now) in records.LIVE]
+    live = [pair for pair in store.live_links_of_guardian(guardian_user_id)
+            if store.settle(pair[0], pair[1], now) in store.LIVE]
     if len(live) >= MAX_DEPENDENTS:
         raise AppError("FAMILY_TOO_MANY_DEPENDENTS")
 
 
 def _dependent(bidx: str, *, id_type: str, number: str, person: RegistryPerson, born: date | None) -> FamilyDependent:
     """The dependent's row, created on first link and refreshed from the registry on each."""
-    dependent = records.dependent_by_bidx(bidx)
+    dependent = store.dependent_by_bidx(bidx)
     if dependent is None:
         dependent = FamilyDependent(id_type=id_type, id_number_bidx=bidx, holder_id=secrets.token_hex(16))
         db.session.add(dependent)
@@ -128,13 +128,13 @@ def _dependent(bidx: str, *, id_type: str, number: str, person: RegistryPerson, 
 
 def _new_link(guardian: User, dependent: FamilyDependent, relation: str, now: int) -> FamilyLink:
     existing = db.session.scalar(select(FamilyLink).where(
-        FamilyLink.live_key == records.live_key(guardian.id, dependent.id)))
-    if existing is not None and records.settle(existing, dependent, now) in records.LIVE:
+        FamilyLink.live_key == store.live_key(guardian.id, dependent.id)))
+    if existing is not None and store.settle(existing, dependent, now) in store.LIVE:
         raise AppError("FAMILY_LINK_EXISTS")
     minor = relation == "minor_child"
     link = FamilyLink(public_id="fl_" + secrets.token_hex(8), guardian_user_id=guardian.id, dependent_id=dependent.id,
                       relation=relation, status="active" if minor else "pending",
-                      live_key=records.live_key(guardian.id, dependent.id),
+                      live_key=store.live_key(guardian.id, dependent.id),
                       approved_via="registry" if minor else None, approved_at=from_timestamp(now) if minor else None,
                       created_at=from_timestamp(now))
     db.session.add(link)
@@ -153,21 +153,21 @@ def list_dependents(principal: Principal, *, before_id: int | None, limit: int, 
         query = query.where(FamilyLink.id < before_id)
     rows = list(db.session.execute(query.order_by(FamilyLink.id.desc()).limit(limit + 1)).tuples())
     more, rows = len(rows) > limit, rows[:limit]
-    with_account = records.has_accounts(d.id_number_bidx for _, d in rows)
-    return {"items": [records.dependent_view(link, dep, now, has_account=dep.id_number_bidx in with_account)
+    with_account = store.has_accounts(d.id_number_bidx for _, d in rows)
+    return {"items": [store.dependent_view(link, dep, now, has_account=dep.id_number_bidx in with_account)
                       for link, dep in rows],
             "next_cursor": str(rows[-1][0].id) if more and rows else None}
 
 
 def end_by_guardian(principal: Principal, link_id: str, *, now: int) -> None:
     """The guardian withdraws a request or stops acting for the dependent. Idempotent."""
-    link, dependent = records.link_of_guardian(principal.user_id, link_id)
-    if records.settle(link, dependent, now) not in records.LIVE:
+    link, dependent = store.link_of_guardian(principal.user_id, link_id)
+    if store.settle(link, dependent, now) not in store.LIVE:
         commit()
         return
     was_active = link.status == "active"
-    records.end(link, reason="guardian", when=from_timestamp(now))
-    account = records.account_of(dependent) if was_active and link.relation == "elder" else None
+    store.end(link, reason="guardian", when=from_timestamp(now))
+    account = store.account_of(dependent) if was_active and link.relation == "elder" else None
     if account is not None:
         guardian = db.session.get(User, principal.user_id)
         messages.link_ended(account.id, other_name=guardian.masked_name or "", refused=False, now=now)
@@ -184,7 +184,7 @@ def _my_bidx(principal: Principal) -> str | None:
 def list_guardians(principal: Principal, *, before_id: int | None, limit: int, now: int) -> dict:
     """Who acts or asked to act for the caller (any status), newest first; empty until the
     caller's real name is verified (that is how we know who they are)."""
-    dependent = records.dependent_by_bidx(_my_bidx(principal))
+    dependent = store.dependent_by_bidx(_my_bidx(principal))
     if dependent is None:
         return {"items": [], "next_cursor": None}
     query = select(FamilyLink, User).join(User, FamilyLink.guardian_user_id == User.id) \
@@ -193,25 +193,25 @@ def list_guardians(principal: Principal, *, before_id: int | None, limit: int, n
         query = query.where(FamilyLink.id < before_id)
     rows = list(db.session.execute(query.order_by(FamilyLink.id.desc()).limit(limit + 1)).tuples())
     more, rows = len(rows) > limit, rows[:limit]
-    return {"items": [records.guardian_view(link, dependent, guardian, now) for link, guardian in rows],
+    return {"items": [store.guardian_view(link, dependent, guardian, now) for link, guardian in rows],
             "next_cursor": str(rows[-1][0].id) if more and rows else None}
 
 
 def approve(principal: Principal, link_id: str, *, now: int) -> dict:
     """The elder agrees, in their own app, that this guardian acts for them."""
-    link, dependent = records.link_of_dependent(_my_bidx(principal), link_id)
-    if link.relation != "elder" or records.settle(link, dependent, now) != "pending":
+    link, dependent = store.link_of_dependent(_my_bidx(principal), link_id)
+    if link.relation != "elder" or store.settle(link, dependent, now) != "pending":
         raise AppError("FAMILY_LINK_NOT_PENDING")
     activate(link, dependent, via="app", consent=None, now=now)
     messages.elder_agreed(link.guardian_user_id, elder_name=dependent.masked_name, in_person=False, now=now)
     guardian = db.session.get(User, link.guardian_user_id)
     commit()
-    return records.guardian_view(link, dependent, guardian, now)
+    return store.guardian_view(link, dependent, guardian, now)
 
 
 def activate(link: FamilyLink, dependent: FamilyDependent, *, via: str, consent: dict | None, now: int) -> None:
     """Composed writer: a pending elder link becomes active, within the elder's guardian cap."""
-    if records.active_guardian_count(dependent.id) >= MAX_GUARDIANS:
+    if store.active_guardian_count(dependent.id) >= MAX_GUARDIANS:
         raise AppError("FAMILY_TOO_MANY_GUARDIANS")
     link.status = "active"
     link.approved_via = via
@@ -222,12 +222,12 @@ def activate(link: FamilyLink, dependent: FamilyDependent, *, via: str, consent:
 def end_by_dependent(principal: Principal, link_id: str, *, now: int) -> None:
     """The elder refuses a request or ends a guardian's link, at any time. Idempotent. A
     registered guardian's link to a minor is not the child's to end (it ends at 18)."""
-    link, dependent = records.link_of_dependent(_my_bidx(principal), link_id)
+    link, dependent = store.link_of_dependent(_my_bidx(principal), link_id)
     if link.relation == "minor_child":
         raise AppError("FAMILY_MINOR_LINK_FIXED")
-    status = records.settle(link, dependent, now)
-    if status in records.LIVE:
+    status = store.settle(link, dependent, now)
+    if status in store.LIVE:
         refused = status == "pending"
-        records.end(link, reason="refused" if refused else "dependent", when=from_timestamp(now), refused=refused)
+        store.end(link, reason="refused" if refused else "dependent", when=from_timestamp(now), refused=refused)
         messages.link_ended(link.guardian_user_id, other_name=dependent.masked_name, refused=refused, now=now)
     commit()

@@ -25,9 +25,14 @@ def settle(link: FamilyLink, dependent: FamilyDependent, now: int) -> str:
     """Write down an end that time brought (a minor came of age); returns the status now."""
     status, reason = status_of(link, dependent, now)
     if status != link.status:
-        adult_on = comes_of_age_on(dependent.birth_date)
-        end(link, reason=reason, when=datetime.combine(adult_on, time(), SHANGHAI) if adult_on else from_timestamp(now))
+        end(link, reason=reason, when=_adult_since(dependent) or from_timestamp(now))
     return status
+
+
+def _adult_since(dependent: FamilyDependent) -> datetime | None:
+    """Midnight (Shanghai) of the dependent's 18th birthday."""
+    adult_on = comes_of_age_on(dependent.birth_date)
+    return datetime.combine(adult_on, time(), SHANGHAI) if adult_on else None
 
 
 def end(link: FamilyLink, *, reason: str, when: datetime, refused: bool = False) -> None:
@@ -98,10 +103,7 @@ def _common(link: FamilyLink, dependent: FamilyDependent, now: int) -> dict:
 def _ended_at(link: FamilyLink, dependent: FamilyDependent, status: str) -> datetime | None:
     if status not in ("ended", "refused"):
         return None
-    if link.ended_at is None:   # came of age, not written down yet
-        adult_on = comes_of_age_on(dependent.birth_date)
-        return datetime.combine(adult_on, time(), SHANGHAI) if adult_on else None
-    return link.ended_at
+    return link.ended_at or _adult_since(dependent)   # came of age, not written down yet
 
 
 def dependent_view(link: FamilyLink, dependent: FamilyDependent, now: int, *, has_account: bool) -> dict:
