@@ -64,7 +64,11 @@ class Verify(MethodView):
 
         Refusals: 422 MALFORMED_CODE, CODE_WRONG_TYPE, CODE_BAD_SIGNATURE, CODE_UNKNOWN_KEY,
         CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use);
-        403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND."""
+        403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND.
+
+        A code a guardian shows for a dependent (claim `act`) answers the dependent as `holder`
+        with `shown_by_guardian: true` and the guardian (masked); its link is checked again
+        (403 FAMILY_LINK_ENDED once it ended)."""
         return codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"], now=now())
 
 
