@@ -37,7 +37,6 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api.jobs import init_broker
     from api.keyring import KeyRingProvider, ensure_dev_key
     from api.observability import configure_logging, init_request_tracking
-    from api.pii import PiiCipher
     from api.unit_of_work import install as install_unit_of_work
 
     config = config or Config.from_env()
@@ -80,7 +79,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         session_factory=lambda: db.session, blind_index=app.extensions["ssb.pii"].blind_index)
     app.extensions["ssb.population_registry"] = registry_from_config(
         config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session,
-        blind_index=lambda kind, value: PiiCipher(config.DATA_KEY).blind_index(kind, value))
+        blind_index=app.extensions["ssb.pii"].blind_index)
 
     for plugin in plugins:
         plugin.init_app(app, api)

@@ -8,15 +8,16 @@ from sqlalchemy import select
 from api.codes.models import Venue, VenueStaff
 from api.db import from_timestamp
 from api.errors import AppError
-from api.extensions import db, get_config
+from api.extensions import db, pii_cipher
 from api.family import activity, links, messages, store
 from api.family.models import FamilyDependent, FamilyLink
-from api.family.policy import CLERK_CONSENTS, CONSENT_VENUE_KINDS, shanghai_today
+from api.family.policy import CLERK_CONSENTS, CONSENT_VENUE_KINDS
 from api.identity.identity_numbers import normalise
 from api.identity.models import User
 from api.identity.phones import normalise_phone
 from api.identity.tokens import Principal
-from api.pii import PiiCipher, mask_phone
+from api.localtime import local_today
+from api.pii import mask_phone
 from api.ratelimits import enforce
 from api.unit_of_work import commit
 
@@ -54,9 +55,9 @@ def record_elder_consent(principal: Principal, venue_id: str, *, id_type: str, i
     clerk), agrees to the guardian's pending request. The elder's log shows the venue and clerk;
     the elder (with an account) and the guardian are told in their inbox."""
     venue = _clerk_venue(principal, venue_id)
-    number = normalise(id_type, id_number, today=shanghai_today(now))
+    number = normalise(id_type, id_number, today=local_today(now))
     enforce(CLERK_CONSENTS, "family-clerk", str(principal.user_id))
-    bidx = PiiCipher(get_config().DATA_KEY).blind_index(id_type, number)
+    bidx = pii_cipher().blind_index(id_type, number)
     link, dependent = _pending_link(bidx, link_id=link_id, guardian_phone=guardian_phone)
     if link.relation != "elder" or store.settle(link, dependent, now) != "pending":
         raise AppError("FAMILY_LINK_NOT_PENDING")

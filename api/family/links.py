@@ -10,21 +10,18 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db import from_timestamp
 from api.errors import AppError
-from api.extensions import db, get_config
+from api.extensions import db, pii_cipher
 from api.family import messages, store
 from api.family.models import FamilyDependent, FamilyLink
-from api.family.policy import ADULT_AGE, ELDER_AGE, LINK_ATTEMPTS, MAX_DEPENDENTS, MAX_GUARDIANS, age_on, shanghai_today
+from api.family.policy import ADULT_AGE, ELDER_AGE, LINK_ATTEMPTS, MAX_DEPENDENTS, MAX_GUARDIANS, age_on
 from api.identity.identity_numbers import birth_date_of, normalise
 from api.identity.models import User
 from api.identity.population import RegistryPerson, RegistryUnavailable
 from api.identity.tokens import Principal
-from api.pii import PiiCipher, mask_id_number, mask_name
+from api.localtime import local_today
+from api.pii import mask_id_number, mask_name
 from api.ratelimits import enforce
 from api.unit_of_work import commit
-
-
-def _cipher() -> PiiCipher:
-    return PiiCipher(get_config().DATA_KEY)
 
 
 def personal_user(principal: Principal) -> User:
@@ -48,10 +45,10 @@ def request_link(principal: Principal, *, name: str, id_type: str, id_number: st
     guardian = personal_user(principal)
     if not guardian.is_verified:
         raise AppError("FAMILY_REAL_NAME_REQUIRED")
-    today = shanghai_today(now)
+    today = local_today(now)
     number = normalise(id_type, id_number, today=today)
     enforce(LINK_ATTEMPTS, "family-link", str(guardian.id))
-    pii = _cipher()
+    pii = pii_cipher()
     bidx = pii.blind_index(id_type, number)
     if bidx == guardian.id_number_bidx:
         raise AppError("FAMILY_SELF")

@@ -1,9 +1,9 @@
 """The rules of family links: ages (in Shanghai's calendar), limits, and a link's status now."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
-SHANGHAI = timezone(timedelta(hours=8))     # China has no DST: a fixed offset is exact
+from api.localtime import local_today
 
 ADULT_AGE = 18              # a minor's link ends on their 18th birthday, by itself
 ELDER_AGE = 60              # 老年人: who may be added as an elder
@@ -12,10 +12,6 @@ MAX_GUARDIANS = 3           # active guardians per elder
 LINK_ATTEMPTS = "10/day"    # link requests per guardian, failures included (registry probing)
 CLERK_CONSENTS = "60/hour"  # in-person agreements recorded per clerk
 CONSENT_VENUE_KINDS = ("community", "government")   # 社区事务受理中心, 政务服务中心
-
-
-def shanghai_today(now: int) -> date:
-    return datetime.fromtimestamp(now, SHANGHAI).date()
 
 
 def anniversary(born: date, years: int) -> date:
@@ -40,6 +36,6 @@ def effective_status(status: str, relation: str, born: date | None, now: int) ->
     their 18th birthday even if nothing has written that yet (checked on every use)."""
     if relation == "minor_child" and status in ("active", "pending"):
         adult_on = comes_of_age_on(born)
-        if adult_on is None or shanghai_today(now) >= adult_on:
+        if adult_on is None or local_today(now) >= adult_on:
             return "ended", "came_of_age"
     return status, None

@@ -9,8 +9,9 @@ from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db
 from api.family.models import FamilyDependent, FamilyLink
-from api.family.policy import SHANGHAI, comes_of_age_on, effective_status
+from api.family.policy import comes_of_age_on, effective_status
 from api.identity.models import User
+from api.localtime import LOCAL_TZ
 from api.pii import mask_phone
 
 LIVE = ("pending", "active")
@@ -32,7 +33,7 @@ def settle(link: FamilyLink, dependent: FamilyDependent, now: int) -> str:
 def _adult_since(dependent: FamilyDependent) -> datetime | None:
     """Midnight (Shanghai) of the dependent's 18th birthday."""
     adult_on = comes_of_age_on(dependent.birth_date)
-    return datetime.combine(adult_on, time(), SHANGHAI) if adult_on else None
+    return datetime.combine(adult_on, time(), LOCAL_TZ) if adult_on else None
 
 
 def end(link: FamilyLink, *, reason: str, when: datetime, refused: bool = False) -> None:

@@ -10,9 +10,10 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Protocol
+from typing import Protocol
 
 import httpx
 from sqlalchemy import select
