@@ -19,7 +19,7 @@ log = logging.getLogger("ssb")
 BLUEPRINT_MODULES = (
     "api.identity.routes", "api.identity.me_routes", "api.enterprises.routes", "api.codes.routes",
     "api.codes.venue_routes", "api.keys.routes", "api.licences.routes", "api.notifications.routes",
-    "api.ops.routes",
+    "api.ops.routes", "api.family.routes",
 )
 
 
@@ -78,7 +78,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,
         session_factory=lambda: db.session, blind_index=app.extensions["ssb.pii"].blind_index)
     app.extensions["ssb.population_registry"] = registry_from_config(
-        config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session)
+        config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session,
+        blind_index=app.extensions["ssb.pii"].blind_index)
 
     for plugin in plugins:
         plugin.init_app(app, api)

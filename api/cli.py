@@ -57,8 +57,10 @@ def registry() -> None:
 def import_persons(csv_file: str, batch: int) -> None:
     """Upsert persons from CSV: id_type,id_number,name,birth_date,district,hukou
 
-    Extra columns (veteran, disabled, living_alone, ...) are kept as attributes. Bad rows are
-    reported with their line number and skipped; good rows are committed in batches."""
+    Optional guardian_id_numbers: the `;`-separated identity numbers of a minor's guardians
+    (kept only as blind indexes). Extra columns (veteran, disabled, living_alone, ...) are kept
+    as attributes. Bad rows are reported with their line number and skipped; good rows are
+    committed in batches."""
     from api.errors import AppError
     from api.extensions import db, pii_cipher
     from api.identity.identity_numbers import normalise
@@ -81,6 +83,12 @@ def import_persons(csv_file: str, batch: int) -> None:
                 click.echo(f"line {line}: invalid identity number or birth date, skipped", err=True)
                 skipped += 1
                 continue
+            try:
+                guardians = _guardian_column(row, pii)
+            except ValueError:
+                click.echo(f"line {line}: invalid guardian_id_numbers, skipped", err=True)
+                skipped += 1
+                continue
             bidx = pii.blind_index(row["id_type"], number)
             person = db.session.scalar(select(Person).where(Person.id_number_bidx == bidx))
             if person is None:
@@ -91,7 +99,10 @@ def import_persons(csv_file: str, batch: int) -> None:
             person.birth_date = born
             person.district = row["district"] or None
             person.hukou = _truthy(row["hukou"])
-            person.attributes = {k: _parse_extra(v) for k, v in row.items() if k not in known and k}
+            person.attributes = {k: _parse_extra(v) for k, v in row.items()
+                                 if k not in known and k and k != GUARDIAN_COLUMN}
+            if guardians is not None:
+                person.guardian_bidxs = guardians
             done += 1
             pending += 1
             if pending >= batch:
@@ -99,6 +110,18 @@ def import_persons(csv_file: str, batch: int) -> None:
                 pending = 0
         commit()
     click.echo(f"imported {done} persons, skipped {skipped}")
+
+
+GUARDIAN_COLUMN = "guardian_id_numbers"
+
+
+def _guardian_column(row: dict, pii) -> list[str] | None:
+    """The optional `guardian_id_numbers` column (`;`-separated identity numbers) as blind
+    indexes (never stored in clear); None when the file has no such column. ValueError if bad."""
+    if GUARDIAN_COLUMN not in row:
+        return None
+    from api.identity.guardians import guardian_indexes
+    return guardian_indexes(row[GUARDIAN_COLUMN], pii.blind_index)
 
 
 def _truthy(value: str | None) -> bool:

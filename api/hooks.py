@@ -24,3 +24,31 @@ def register(app, name: str, handler: Callable) -> None:
 def fire(name: str, *args, **kwargs) -> None:
     for handler in current_app.extensions.get("ssb.hooks", {}).get(name, ()):
         handler(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- answers
+# A question a lower capability asks and one higher capability answers (at most one handler
+# each), registered when that capability's blueprint joins the app.
+
+# Acting for a dependent (api.family answers; codes and licences ask). Each answer is an
+# `api.family.acting.Acting` (the dependent's `holder()`, `bidx`, the guardian's holder id and
+# masked name, `record(...)` to write the dependent's access log) or raises AppError.
+DEPENDENT_FOR_CALLER = "dependent_for_caller"       # (principal, dependent_id: str, now: int)
+DEPENDENT_OF_CODE = "dependent_of_code"             # (claims: dict, now: int): a code with `act`
+DEPENDENT_OF_PRESENTATION = "dependent_of_presentation"   # (guardian_user_id: int, holder_bidx: str, now: int)
+
+ANSWERS = frozenset({DEPENDENT_FOR_CALLER, DEPENDENT_OF_CODE, DEPENDENT_OF_PRESENTATION})
+
+
+def answer(app, name: str, handler: Callable) -> None:
+    if name not in ANSWERS:
+        raise ValueError(f"unknown question {name!r}")
+    app.extensions.setdefault("ssb.answers", {})[name] = handler
+
+
+def ask(name: str, *args, **kwargs):
+    """The registered handler's answer; LookupError when no capability answers `name`."""
+    handler = current_app.extensions.get("ssb.answers", {}).get(name)
+    if handler is None:
+        raise LookupError(name)
+    return handler(*args, **kwargs)

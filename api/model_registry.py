@@ -2,6 +2,7 @@
 from api.access import models as access_models  # noqa: F401
 from api.codes import models as codes_models  # noqa: F401
 from api.enterprises import models as enterprises_models  # noqa: F401
+from api.family import models as family_models  # noqa: F401
 from api.identity import models as identity_models  # noqa: F401
 from api.licences import models as licences_models  # noqa: F401
 from api.miniprograms import models as miniprograms_models  # noqa: F401

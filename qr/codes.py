@@ -35,6 +35,8 @@ MAX_PAYLOAD = 2048
 MAX_CODE_WINDOW = 3600
 
 CODE_CLAIMS = ("iss", "sub", "scn", "iat", "nbf", "exp", "jti")
+# Optional: a code shown by a guardian for a dependent names the guardian here (see act_claim).
+ACT_CLAIM = "act"
 PLACE_CLAIMS = ("iss", "sub", "iat", "exp", "jti", "name")
 
 
@@ -109,6 +111,21 @@ def issue_codes(*, ring: KeyRing, issuer: str, holder_id: str, scene: str, now: 
     return out
 
 
+def act_claim(actor_holder_id: str) -> dict:
+    """The extra claim of a code shown by someone acting for its holder (a guardian for a child
+    or an elder), after RFC 8693 §4.1: `sub` stays the holder's, `act.sub` is the actor's
+    pseudonymous holder id. Pass it as `issue_codes(..., extra=act_claim(...))`."""
+    if not isinstance(actor_holder_id, str) or not actor_holder_id:
+        raise ValueError("actor holder id required")
+    return {ACT_CLAIM: {"sub": actor_holder_id}}
+
+
+def actor_of(claims: dict) -> str | None:
+    """The actor's holder id of verified claims (None for a code shown by its holder)."""
+    act = claims.get(ACT_CLAIM)
+    return act["sub"] if isinstance(act, dict) else None
+
+
 def issue_place_code(*, ring: KeyRing, issuer: str, venue_id: str, name: str, district: str | None,
                      now: int, ttl: int) -> IssuedCode:
     key = ring.signing_key()
@@ -167,10 +184,24 @@ def _check_window(*, nbf: int, exp: int, now: int, leeway: int) -> None:
         raise CodeError("CODE_NOT_YET_VALID", "code not valid yet")
 
 
+def _check_act(claims: dict, revoked) -> None:
+    """`act` is exactly {"sub": <holder id>} naming someone other than the holder; a revoked
+    actor makes the code refused like a revoked holder."""
+    act = claims[ACT_CLAIM]
+    if not isinstance(act, dict) or set(act) != {"sub"}:
+        raise CodeError("MALFORMED_CODE", "act is not {sub}")
+    actor = _str_claim(act, "sub")
+    if actor == claims["sub"]:
+        raise CodeError("MALFORMED_CODE", "act.sub is the holder")
+    if actor in revoked:
+        raise CodeError("CODE_REVOKED", "actor revoked")
+
+
 def verify_code(payload, jwks, now: int, revoked=frozenset(), *, leeway: int = 10,
                 issuer: str | None = None) -> dict:
     """Verify a 随申码 offline. `jwks` is the JWKS document (or a KeyRing); `revoked` the holder
-    ids from the revocation feed. Returns the claims or raises CodeError."""
+    ids from the revocation feed (checked against `sub` and, if present, `act.sub`). Returns
+    the claims or raises CodeError."""
     _, claims = verify_compact(payload, typ=CODE_TYP, keys=_keys_from(jwks), required=CODE_CLAIMS)
     for name in ("iss", "sub", "jti"):
         _str_claim(claims, name)
@@ -185,6 +216,8 @@ def verify_code(payload, jwks, now: int, revoked=frozenset(), *, leeway: int = 1
     _check_window(nbf=nbf, exp=exp, now=now, leeway=leeway)
     if claims["sub"] in revoked:
         raise CodeError("CODE_REVOKED", "holder revoked")
+    if ACT_CLAIM in claims:
+        _check_act(claims, revoked)
     return claims
 
 

@@ -8,7 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, BigId, utcnow
 
-ACCESS_KINDS = ("code_scan", "checkin", "licence_view", "miniprogram_release")
+# guardian_act: a guardian acted for this resident (api.family); family_consent: a clerk recorded
+# the resident's agreement to a guardian in person. Records about a dependent name the guardian
+# in `accessor.guardian` (masked).
+ACCESS_KINDS = ("code_scan", "checkin", "licence_view", "miniprogram_release", "guardian_act", "family_consent")
 
 
 class AccessRecord(Base):

@@ -128,16 +128,23 @@ def _read(holder_id: str) -> HolderInfo | None:
     info = HolderInfo(user_id=user.id, holder_id=user.holder_id, status=user.status, masked_name=user.masked_name,
                       verified=user.is_verified, bidx=user.id_number_bidx)
     if user.id_number_bidx:
-        person = db.session.scalar(select(Person).where(Person.id_number_bidx == user.id_number_bidx))
-        if person is not None:
-            attrs = person.attributes or {}
-            info.veteran = _truthy(attrs.get("veteran"))
-            info.home_service = _truthy(attrs.get("home_service")) or _truthy(attrs.get("home_service_cert"))
-            insurance = attrs.get("medical_insurance")
-            info.medical_insurance = None if insurance in (None, "") else str(insurance)
-            info.birth_year = person.birth_date.year if person.birth_date else None
-        for scene in _licence_scenes(user.id_number_bidx):
-            setattr(info, scene, True)
+        apply_registry(info, user.id_number_bidx)
+    return info
+
+
+def apply_registry(info: HolderInfo, bidx: str) -> HolderInfo:
+    """Registry attributes and entitling licences of the person with this blind index (also used
+    for a dependent without an account of their own, by api.family)."""
+    person = db.session.scalar(select(Person).where(Person.id_number_bidx == bidx))
+    if person is not None:
+        attrs = person.attributes or {}
+        info.veteran = _truthy(attrs.get("veteran"))
+        info.home_service = _truthy(attrs.get("home_service")) or _truthy(attrs.get("home_service_cert"))
+        insurance = attrs.get("medical_insurance")
+        info.medical_insurance = None if insurance in (None, "") else str(insurance)
+        info.birth_year = person.birth_date.year if person.birth_date else None
+    for scene in _licence_scenes(bidx):
+        setattr(info, scene, True)
     return info
 
 

@@ -30,8 +30,12 @@ class SuishenCode(MethodView):
 
         Each code is a compact JWS (EdDSA, typ `ssb-code+jwt`) valid for CODE_TTL seconds; code
         i is valid from now + i × CODE_TTL. A scene the resident is not entitled to answers 403
-        NOT_A_VETERAN, HOME_SERVICE_CERT_REQUIRED, REAL_NAME_REQUIRED or NOT_ACTING_FOR_ENTERPRISE."""
-        return codes.issue(principal=g.principal, scene=query["scene"], count=query["count"], now=now())
+        NOT_A_VETERAN, HOME_SERVICE_CERT_REQUIRED, REAL_NAME_REQUIRED or NOT_ACTING_FOR_ENTERPRISE.
+
+        `for=<link id>`: a code of my dependent (`sub` theirs, `act.sub` mine, their
+        entitlements); 404 FAMILY_LINK_NOT_FOUND, 403 FAMILY_LINK_PENDING or FAMILY_LINK_ENDED."""
+        return codes.issue(principal=g.principal, scene=query["scene"], count=query["count"], now=now(),
+                           dependent=query["dependent"])
 
 
 @blp.route("/v1/codes/suishen/image")
@@ -44,7 +48,7 @@ class SuishenCodeImage(MethodView):
     def get(self, query):
         """The current code as a PNG or SVG QR image"""
         body, media_type, expires_at = codes.image(principal=g.principal, scene=query["scene"],
-                                                   fmt=query["format"], now=now())
+                                                   fmt=query["format"], now=now(), dependent=query["dependent"])
         return Response(body, mimetype=media_type, headers={"Cache-Control": "no-store",
                                                             "X-Code-Expires-At": str(expires_at)})
 
@@ -60,7 +64,11 @@ class Verify(MethodView):
 
         Refusals: 422 MALFORMED_CODE, CODE_WRONG_TYPE, CODE_BAD_SIGNATURE, CODE_UNKNOWN_KEY,
         CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use);
-        403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND."""
+        403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND.
+
+        A code a guardian shows for a dependent (claim `act`) answers the dependent as `holder`
+        with `shown_by_guardian: true` and the guardian (masked); its link is checked again
+        (403 FAMILY_LINK_ENDED once it ended)."""
         return codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"], now=now())
 
 

@@ -8,15 +8,22 @@ SCENE = ma.fields.String(required=True, validate=ma.validate.OneOf(SCENES),
                                                   "enterprise"})
 
 
+def _for_dependent():
+    return ma.fields.String(data_key="for", load_default=None, validate=ma.validate.Length(min=1, max=24), metadata={
+        "description": "a family link id (GET /v1/me/dependents): the code of that dependent, shown by me"})
+
+
 class CodeQuery(Schema):
     scene = ma.fields.String(load_default="general", validate=ma.validate.OneOf(SCENES))
     count = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=10),
                               metadata={"description": "consecutive codes for the next N code lifetimes"})
+    dependent = _for_dependent()
 
 
 class ImageQuery(Schema):
     scene = ma.fields.String(load_default="general", validate=ma.validate.OneOf(SCENES))
     format = ma.fields.String(load_default="png", validate=ma.validate.OneOf(["png", "svg"]))
+    dependent = _for_dependent()
 
 
 class IssuedCodeSchema(Schema):
@@ -50,6 +57,11 @@ class ScanVenueSchema(Schema):
     district = ma.fields.String(allow_none=True)
 
 
+class ShownByGuardianSchema(Schema):
+    name = ma.fields.String(allow_none=True, metadata={"description": "the guardian's name, masked"})
+    relation = ma.fields.String(required=True, metadata={"description": "minor_child | elder"})
+
+
 class CodeVerifyResult(Schema):
     valid = ma.fields.Boolean(required=True)
     verdict = ma.fields.String(required=True, metadata={"description": "accepted"})
@@ -59,6 +71,9 @@ class CodeVerifyResult(Schema):
     venue = ma.fields.Nested(ScanVenueSchema, required=True)
     expires_at = ma.fields.Integer(required=True)
     checked_at = ma.fields.Integer(required=True)
+    shown_by_guardian = ma.fields.Boolean(metadata={
+        "description": "true: a guardian showed a dependent's code (holder and entitlement are the dependent's)"})
+    guardian = ma.fields.Nested(ShownByGuardianSchema, metadata={"description": "present when shown_by_guardian"})
 
 
 class RevocationQuery(Schema):

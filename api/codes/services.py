@@ -14,6 +14,7 @@ from datetime import date
 
 from flask import current_app
 
+from api import hooks
 from api.access.records import record_access
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
@@ -22,7 +23,7 @@ from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.tokens import Principal
 from api.unit_of_work import commit
-from qr.codes import SCENES, SINGLE_USE_SCENES, CodeError, issue_codes, verify_code
+from qr.codes import ACT_CLAIM, SCENES, SINGLE_USE_SCENES, CodeError, act_claim, issue_codes, verify_code
 from qr.keys import KeyRing
 from qr.render import render
 
@@ -90,7 +91,9 @@ def _holder_for(principal: Principal) -> HolderInfo:
     return info
 
 
-def issue(*, principal: Principal, scene: str, count: int, now: int) -> dict:
+def issue(*, principal: Principal, scene: str, count: int, now: int, dependent: str | None = None) -> dict:
+    if dependent is not None:
+        return _issue_for_dependent(principal=principal, dependent=dependent, scene=scene, count=count, now=now)
     info = _holder_for(principal)
     refusal = scene_refusal(info, scene, principal.acting_for)
     if refusal:
@@ -107,9 +110,30 @@ def issue(*, principal: Principal, scene: str, count: int, now: int) -> dict:
             "scene": scene, "refresh_after": max(1, count * cfg.CODE_TTL - margin), "server_time": now}
 
 
-def image(*, principal: Principal, scene: str, fmt: str, now: int) -> tuple[bytes, str, int]:
+def _issue_for_dependent(*, principal: Principal, dependent: str, scene: str, count: int, now: int) -> dict:
+    """Codes of a dependent shown by their guardian (api.family decides who may): `sub` is the
+    dependent's holder id, `act.sub` the guardian's; the dependent's entitlements apply."""
+    acting = hooks.ask(hooks.DEPENDENT_FOR_CALLER, principal, dependent, now)
+    info = acting.holder()
+    if not info.active:
+        raise AppError("ACCOUNT_DISABLED")
+    refusal = scene_refusal(info, scene, None)
+    if refusal:
+        raise AppError(refusal)
+    cfg = get_config()
+    codes = issue_codes(ring=get_keyring(), issuer=cfg.TOKEN_ISSUER, holder_id=info.holder_id, scene=scene,
+                        now=now, ttl=cfg.CODE_TTL, count=count, extra=act_claim(acting.guardian_holder_id))
+    if acting.note_code_shown(scene=scene, now=now):
+        commit()
+    margin = min(15, cfg.CODE_TTL // 4)
+    return {"codes": [{"payload": c.payload, "not_before": c.not_before, "expires_at": c.expires_at} for c in codes],
+            "scene": scene, "refresh_after": max(1, count * cfg.CODE_TTL - margin), "server_time": now}
+
+
+def image(*, principal: Principal, scene: str, fmt: str, now: int,
+          dependent: str | None = None) -> tuple[bytes, str, int]:
     """(image bytes, media type, expires_at) of one fresh code."""
-    issued = issue(principal=principal, scene=scene, count=1, now=now)["codes"][0]
+    issued = issue(principal=principal, scene=scene, count=1, now=now, dependent=dependent)["codes"][0]
     body, media_type = render(issued["payload"], fmt)
     return body, media_type, issued["expires_at"]
 
@@ -172,7 +196,8 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     scene = claims["scn"]
     if scene not in venue["scenes"] or scene not in staff_scenes:
         raise AppError("SCENE_NOT_ALLOWED")
-    info = holder_cache.parse(results[1])
+    acting = hooks.ask(hooks.DEPENDENT_OF_CODE, claims, now) if ACT_CLAIM in claims else None
+    info = holder_cache.parse(results[1]) if acting is None else acting.holder()
     if info is None:
         info = holder_cache.load(claims["sub"])
     if not info or not info.active:
@@ -186,9 +211,12 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
         if not redis.set(burned, 1, nx=True, exat=int(claims["exp"]) + get_config().CLOCK_SKEW + 1):
             raise AppError("CODE_REPLAYED")
     try:
-        record_access(user_id=info.user_id, kind="code_scan", scene=scene, now=now,
-                      accessor={"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
-                                "district": venue["district"]})
+        accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
+                    "district": venue["district"]}
+        if acting is None:
+            record_access(user_id=info.user_id, kind="code_scan", scene=scene, now=now, accessor=accessor)
+        else:   # the dependent's log, naming the guardian who showed the code
+            acting.record("code_scan", scene=scene, now=now, accessor=accessor)
         commit()
     except Exception:
         db.session.rollback()
@@ -198,11 +226,14 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
             except Exception:
                 log.warning("could not release replay key", exc_info=True)
         raise
-    return {"valid": True, "verdict": "accepted", "scene": scene,
-            "holder": {"name": info.masked_name, "real_name_verified": info.verified},
-            "entitlement": entitlement(info, scene, claims, now),
-            "venue": {"id": venue["id"], "name": venue["name"]},
-            "expires_at": int(claims["exp"]), "checked_at": now}
+    result = {"valid": True, "verdict": "accepted", "scene": scene,
+              "holder": {"name": info.masked_name, "real_name_verified": info.verified},
+              "entitlement": entitlement(info, scene, claims, now),
+              "venue": {"id": venue["id"], "name": venue["name"]},
+              "expires_at": int(claims["exp"]), "checked_at": now, "shown_by_guardian": acting is not None}
+    if acting is not None:
+        result["guardian"] = acting.guardian_summary
+    return result
 
 
 def list_revocations(*, since: int | None, limit: int) -> dict:

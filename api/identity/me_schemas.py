@@ -28,7 +28,7 @@ class RealNameRequest(Schema):
 
 class AccessLogQuery(CursorPageQuery):
     kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
-        ["code_scan", "checkin", "licence_view", "miniprogram_release"]))
+        ["code_scan", "checkin", "licence_view", "miniprogram_release", "guardian_act", "family_consent"]))
 
 
 class AccessRecordSchema(Schema):

@@ -53,6 +53,9 @@ class Person(Base):
     district: Mapped[str | None] = mapped_column(String(32))
     hukou: Mapped[bool] = mapped_column(Boolean, default=False)
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The guardians the registry names (a minor's parents or legal guardians), each as the keyed
+    # blind index its identity number would have as a user's `id_number_bidx`; never in clear.
+    guardian_bidxs: Mapped[list | None] = mapped_column(JSON)
 
 
 class AuthSession(Base):

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -29,6 +30,8 @@ class RegistryPerson:
     district: str | None
     hukou: bool
     attributes: dict = field(default_factory=dict)
+    # Guardians the registry names (see api.identity.guardians): blind indexes, never numbers.
+    guardian_bidxs: tuple[str, ...] = ()
 
 
 class PopulationRegistry(Protocol):
@@ -45,17 +48,23 @@ class LocalPopulationRegistry:
         row = self._session().scalar(select(Person).where(Person.id_number_bidx == blind_index))
         if row is None or row.id_type != id_type:
             return None
-        return RegistryPerson(row.name, row.birth_date, row.district, row.hukou, dict(row.attributes or {}))
+        return RegistryPerson(row.name, row.birth_date, row.district, row.hukou, dict(row.attributes or {}),
+                              tuple(row.guardian_bidxs or ()))
 
 
 class HttpPopulationRegistry:
     """POST {base}/persons/lookup {"id_type","id_number"} signed with HMAC-SHA256 (header
-    X-Signature over timestamp + body) → 200 {"found": bool, "person": {...}}."""
+    X-Signature over timestamp + body) → 200 {"found": bool, "person": {...}}.
 
-    def __init__(self, base_url: str, api_key: str, *, timeout: float = 3.0) -> None:
+    `person.guardian_id_numbers` (optional: a list, or a `;`-separated string) is turned into
+    blind indexes at once with `blind_index` and not kept."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 3.0,
+                 blind_index: Callable[[str, str], str] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key.encode()
         self.client = httpx.Client(timeout=timeout)
+        self.blind_index = blind_index
 
     def lookup(self, *, id_type: str, id_number: str, blind_index: str) -> RegistryPerson | None:
         body = json.dumps({"id_type": id_type, "id_number": id_number}).encode()
@@ -72,12 +81,25 @@ class HttpPopulationRegistry:
             return None
         p = data["person"]
         born = date.fromisoformat(p["birth_date"]) if p.get("birth_date") else None
-        return RegistryPerson(p["name"], born, p.get("district"), bool(p.get("hukou")), p.get("attributes") or {})
+        return RegistryPerson(p["name"], born, p.get("district"), bool(p.get("hukou")), p.get("attributes") or {},
+                              self._guardians(p))
+
+    def _guardians(self, person: dict) -> tuple[str, ...]:
+        """The registry's guardians as blind indexes; a malformed list is a registry fault."""
+        from api.identity.guardians import COLUMN, guardian_indexes
+
+        if self.blind_index is None or not person.get(COLUMN):
+            return ()
+        try:
+            return tuple(guardian_indexes(person[COLUMN], self.blind_index))
+        except (ValueError, TypeError) as exc:
+            raise RegistryUnavailable("bad guardian_id_numbers") from exc
 
 
-def registry_from_config(backend: str, api_key: str, session_factory) -> PopulationRegistry:
+def registry_from_config(backend: str, api_key: str, session_factory,
+                         blind_index: Callable[[str, str], str] | None = None) -> PopulationRegistry:
     if backend == "local":
         return LocalPopulationRegistry(session_factory)
     if backend.startswith("http:"):
-        return HttpPopulationRegistry(backend[len("http:"):], api_key)
+        return HttpPopulationRegistry(backend[len("http:"):], api_key, blind_index=blind_index)
     raise ValueError(f"unknown REGISTRY_BACKEND {backend!r}")

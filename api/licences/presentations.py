@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import update
 
 import qr
+from api import hooks
 from api.access import records as access_log
 from api.db import from_timestamp
 from api.errors import AppError
@@ -30,7 +31,7 @@ from api.licences.common import (
     sensitive_values,
 )
 from api.licences.models import Licence, LicencePresentation
-from api.licences.wallet import issuer_names, own_licence
+from api.licences.wallet import acting_for, issuer_names, own_licence
 from api.localtime import local_today
 from api.pii import PiiCipher, mask_phone
 from api.ratelimits import enforce
@@ -71,12 +72,15 @@ def _commitment(salt: str, disclosed: dict) -> str:
 
 
 def create_presentation(principal, licence_id: int, *, fields: list[str], purpose: str | None,
-                        now: int) -> dict:
+                        now: int, dependent: str | None = None) -> dict:
     """A one-time `ssb-licence+jwt` (3 minutes) disclosing only the chosen fields.
 
     The payload carries the presentation id (jti), the licence type, the disclosed field names and
-    a salted hash commitment of the disclosed values; never a value, never an identity number."""
-    licence = own_licence(principal, licence_id, now=now)
+    a salted hash commitment of the disclosed values; never a value, never an identity number.
+    With `dependent` (a guardian showing a dependent's licence) it also carries `act: {sub}`, the
+    guardian's holder id, and the dependent's log records the presentation."""
+    acting = acting_for(principal, dependent, now)
+    licence = own_licence(principal, licence_id, now=now, acting=acting)
     spec = CATALOGUE[licence.type]
     chosen = list(dict.fromkeys(fields))
     unknown = [f for f in chosen if f not in spec.disclosable]
@@ -93,11 +97,16 @@ def create_presentation(principal, licence_id: int, *, fields: list[str], purpos
         purpose=purpose, commitment_salt=salt, created_at=from_timestamp(now),
         expires_at=from_timestamp(now + PRESENTATION_TTL))
     db.session.add(presentation)
+    if acting is not None:
+        acting.record("guardian_act", action="licence_presented", now=now, fields=chosen, purpose=purpose,
+                      subject_ref=str(licence.id))
     commit()
     cfg = get_config()
     claims = {"iss": cfg.TOKEN_ISSUER, "aud": PRESENTATION_AUDIENCE, "jti": presentation.id, "iat": now,
               "exp": now + PRESENTATION_TTL, "lt": licence.type, "fld": chosen,
               "cmt": _commitment(salt, _disclosed_values(pii, licence, chosen))}
+    if acting is not None:
+        claims["act"] = {"sub": acting.guardian_holder_id}
     return {"payload": qr.sign(claims, typ=PRESENTATION_TYPE, ring=get_keyring()),
             "expires_at": presentation.expires_at, "presentation_id": presentation.id, "fields": chosen}
 
@@ -131,6 +140,9 @@ def verify_presentation(principal, *, payload: str, venue_id: int | None, now: i
     licence = db.session.get(Licence, presentation.licence_id)
     today = local_today(now)
     _refuse_unusable(licence, today)
+    # Shown by a guardian: the link must still be active, and the dependent's log gets the view.
+    acting = hooks.ask(hooks.DEPENDENT_OF_PRESENTATION, presentation.user_id, licence.holder_bidx, now) \
+        if "act" in claims else None
     pii = cipher()
     disclosed = _disclosed_values(pii, licence, list(presentation.fields))
     if _commitment(presentation.commitment_salt, disclosed) != claims["cmt"]:
@@ -147,18 +159,29 @@ def verify_presentation(principal, *, payload: str, venue_id: int | None, now: i
     accessor = {"type": "venue_staff", "staff": mask_phone(staff.phone) if staff else "****"}
     if venue_id is not None:
         accessor["venue_id"] = venue_id
-    access_log.record_access(user_id=presentation.user_id, kind="licence_view", accessor=accessor, now=now,
-                             purpose=presentation.purpose, fields=list(presentation.fields),
-                             subject_ref=str(licence.id))
+    if acting is None:
+        access_log.record_access(user_id=presentation.user_id, kind="licence_view", accessor=accessor, now=now,
+                                 purpose=presentation.purpose, fields=list(presentation.fields),
+                                 subject_ref=str(licence.id))
+    else:
+        acting.record("licence_view", accessor=accessor, now=now, purpose=presentation.purpose,
+                      fields=list(presentation.fields), subject_ref=str(licence.id))
     commit()
+    return _verification_view(licence, presentation, disclosed, claims, today=today, stamp=stamp, acting=acting)
+
+
+def _verification_view(licence: Licence, presentation: LicencePresentation, disclosed: dict, claims: dict, *,
+                       today: date, stamp, acting) -> dict:
     spec = CATALOGUE[licence.type]
     region_zh, region_en = REGIONS[licence.region]
+    guardian = {"guardian": acting.guardian_summary} if acting is not None else {}
     return {
-        "presentation_id": jti, "valid": True, "licence_type": licence.type, "type_name_zh": spec.name_zh,
+        "presentation_id": presentation.id, "valid": True, "licence_type": licence.type, "type_name_zh": spec.name_zh,
         "type_name_en": spec.name_en, "status": licence_status(licence, today),
         "valid_from": licence.valid_from, "valid_until": licence.valid_until,
         "issuer": {"name": issuer_names([licence.issuer_id]).get(licence.issuer_id, ""),
                    "region": {"code": licence.region, "name_zh": region_zh, "name_en": region_en}},
         "fields": disclosed, "purpose": presentation.purpose, "verified_at": stamp,
         "commitment": {"alg": "sha256", "salt": presentation.commitment_salt, "value": claims["cmt"]},
+        "shown_by_guardian": acting is not None, **guardian,
     }

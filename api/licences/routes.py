@@ -9,6 +9,7 @@ from api.licences import issuers, issuing, presentations, reminders, wallet
 from api.licences.catalogue import CATALOGUE
 from api.licences.schemas import (
     AccessLogPage,
+    DependentQuery,
     IssuerCreated,
     IssuerCreateRequest,
     IssuerLicenceSchema,
@@ -123,21 +124,25 @@ class LicenceTypes(MethodView):
 @blp.route("/licences")
 class Wallet(MethodView):
     @blp.auth()
+    @blp.arguments(DependentQuery, location="query")
     @blp.response(200, LicenceWallet)
-    @blp.errors(403)
-    def get(self):
-        """My licences (the enterprise's when acting for one), masked, with status and expiry"""
-        return wallet.list_wallet(g.principal, now=now())
+    @blp.errors(403, 404, 422)
+    def get(self, query):
+        """My licences (the enterprise's when acting for one), masked, with status and expiry
+
+        `for=<link id>`: the licences of a dependent I act for (api.family)."""
+        return wallet.list_wallet(g.principal, now=now(), dependent=query["dependent"])
 
 
 @blp.route("/licences/<int:licence_id>")
 class LicenceItem(MethodView):
     @blp.auth()
+    @blp.arguments(DependentQuery, location="query")
     @blp.response(200, Licence)
-    @blp.errors(404)
-    def get(self, licence_id):
-        """One of my licences, masked"""
-        return wallet.get_licence(g.principal, licence_id, now=now())
+    @blp.errors(404, 422)
+    def get(self, query, licence_id):
+        """One of my licences (or, with `for=`, of a dependent I act for), masked"""
+        return wallet.get_licence(g.principal, licence_id, now=now(), dependent=query["dependent"])
 
 
 @blp.route("/licences/<int:licence_id>/presentations")
@@ -147,9 +152,11 @@ class Presentations(MethodView):
     @blp.response(201, LicencePresentation)
     @blp.errors(404, 409, 422, 429)
     def post(self, body, licence_id):
-        """Show a licence: a one-time ssb-licence+jwt (3 minutes) disclosing only the chosen fields"""
-        return presentations.create_presentation(g.principal, licence_id, fields=body["fields"], purpose=body["purpose"],
-                                            now=now())
+        """Show a licence: a one-time ssb-licence+jwt (3 minutes) disclosing only the chosen fields
+
+        With `for`: a licence of a dependent I act for, shown by me (the token carries `act`)."""
+        return presentations.create_presentation(g.principal, licence_id, fields=body["fields"],
+                                                 purpose=body["purpose"], now=now(), dependent=body["dependent"])
 
 
 @blp.route("/licences/<int:licence_id>/access-log")

@@ -138,10 +138,20 @@ class LicenceWallet(Schema):
         "description": "false until real-name verification (or, acting for an enterprise, a handler role)"})
 
 
+def _for_dependent():
+    return ma.fields.String(data_key="for", load_default=None, validate=ma.validate.Length(min=1, max=24), metadata={
+        "description": "a family link id (GET /v1/me/dependents): that dependent's licences, for me as guardian"})
+
+
+class DependentQuery(Schema):
+    dependent = _for_dependent()
+
+
 class LicencePresentationRequest(Schema):
     fields = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=64)), required=True,
                             validate=ma.validate.Length(min=1, max=32))
     purpose = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=128))
+    dependent = _for_dependent()
 
 
 class LicencePresentation(Schema):
@@ -190,3 +200,5 @@ class LicenceVerification(Schema):
     purpose = ma.fields.String(allow_none=True)
     verified_at = ma.fields.DateTime(required=True)
     commitment = ma.fields.Nested(LicenceCommitment, required=True)
+    shown_by_guardian = ma.fields.Boolean(metadata={"description": "true: a guardian showed a dependent's licence"})
+    guardian = ma.fields.Dict(metadata={"description": "when shown_by_guardian: {name (masked), relation}"})

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from api import hooks
 from api.access import records as access_log
 from api.errors import AppError
 from api.extensions import db
@@ -19,6 +20,7 @@ from api.licences.common import CREDIT_CODE, cipher, licence_status, sensitive_v
 from api.licences.models import Issuer, Licence
 from api.localtime import local_today
 from api.pii import PiiCipher
+from api.unit_of_work import commit
 
 log = logging.getLogger(__name__)
 
@@ -79,30 +81,50 @@ def _wallet_view(licence: Licence, *, pii: PiiCipher, today: date, issuer_name: 
     }
 
 
-def list_wallet(principal, *, now: int) -> dict:
-    bidx = _holder_bidx(principal, now=now)
+def acting_for(principal, dependent: str | None, now: int):
+    """The dependent the caller acts for with `for=` (api.family answers, or refuses with 403/404);
+    None without `for`."""
+    return hooks.ask(hooks.DEPENDENT_FOR_CALLER, principal, dependent, now) if dependent is not None else None
+
+
+def _note_guardian_act(acting, action: str, *, now: int, **details) -> None:
+    """The guardian's act in the dependent's log; this use case's single commit."""
+    acting.record("guardian_act", action=action, now=now, **details)
+    commit()
+
+
+def list_wallet(principal, *, now: int, dependent: str | None = None) -> dict:
+    acting = acting_for(principal, dependent, now)
+    bidx = acting.bidx if acting else _holder_bidx(principal, now=now)
     if bidx is None:
         return {"items": [], "holder_verified": False}
     licences = list(db.session.scalars(select(Licence).where(Licence.holder_bidx == bidx)
                                        .order_by(Licence.type, Licence.id)))
     names = issuer_names(lic.issuer_id for lic in licences)
     pii, today = cipher(), local_today(now)
-    return {"items": [_wallet_view(lic, pii=pii, today=today, issuer_name=names.get(lic.issuer_id, ""))
-                      for lic in licences], "holder_verified": True}
+    items = [_wallet_view(lic, pii=pii, today=today, issuer_name=names.get(lic.issuer_id, "")) for lic in licences]
+    if acting is not None:
+        _note_guardian_act(acting, "wallet_opened", now=now)
+    return {"items": items, "holder_verified": True}
 
 
-def own_licence(principal, licence_id: int, *, now: int) -> Licence:
-    bidx = _holder_bidx(principal, now=now)
+def own_licence(principal, licence_id: int, *, now: int, acting=None) -> Licence:
+    """The caller's licence, or with `acting` (see acting_for) their dependent's; else 404."""
+    bidx = acting.bidx if acting else _holder_bidx(principal, now=now)
     licence = db.session.get(Licence, licence_id) if 0 < licence_id < 2**63 else None
     if licence is None or bidx is None or licence.holder_bidx != bidx:
         raise AppError("LICENCE_NOT_FOUND")
     return licence
 
 
-def get_licence(principal, licence_id: int, *, now: int) -> dict:
-    licence = own_licence(principal, licence_id, now=now)
-    return _wallet_view(licence, pii=cipher(), today=local_today(now),
+def get_licence(principal, licence_id: int, *, now: int, dependent: str | None = None) -> dict:
+    acting = acting_for(principal, dependent, now)
+    licence = own_licence(principal, licence_id, now=now, acting=acting)
+    view = _wallet_view(licence, pii=cipher(), today=local_today(now),
                         issuer_name=issuer_names([licence.issuer_id]).get(licence.issuer_id, ""))
+    if acting is not None:
+        _note_guardian_act(acting, "licence_opened", now=now, subject_ref=str(licence.id))
+    return view
 
 
 def licence_access_log(principal, licence_id: int, *, before_id: int | None, limit: int, now: int) -> dict:

@@ -183,6 +183,14 @@
     return holder.masked_name || holder.name || holder.display_name || holder.name_masked || "";
   }
 
+  // A guardian showed a dependent's code (api.family): staff should know who is presenting it.
+  function shownBy(body) {
+    if (!body.shown_by_guardian) return null;
+    var who = (body.guardian && body.guardian.name) || "";
+    var rel = body.guardian && body.guardian.relation === "elder" ? "代长辈 / for an elder" : "代子女 / for a child";
+    return "监护人出示 / Shown by guardian: " + who + " (" + rel + ")";
+  }
+
   function showCodeResult(body) {
     if (body && body.valid === false) { showFailure(body.verdict || body.error || "INVALID", body.message); return; }
     if (body.venue && body.venue.name && venue && !venue.name) {
@@ -192,6 +200,7 @@
     var details = [SSB.SCENES[body.scene] ? "场景 / Scene: " + SSB.sceneName(body.scene) : null]
       .concat(detailLines(body.entitlement, ["scene"]))
       .concat(detailLines(body.holder, ["name", "masked_name", "display_name", "name_masked", "real_name_verified"]))
+      .concat([shownBy(body)])
       .filter(Boolean);
     setVerdict("ok", "✓", "核验通过", "Valid", holderName(body.holder), details, "VALID");
     vibrate(120);
