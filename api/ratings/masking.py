@@ -72,11 +72,11 @@ def _mask_digit_run(match: re.Match) -> str:
     if has_x and len(digits) == 17:
         return f"{digits[:4]}{'*' * 10}{digits[-3:]}X"
     suffix = raw[-1] if has_x else ""      # an X that is no identity number's check character stays
-    if len(digits) in (15, 18):
-        return f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}{suffix}"
     mobile = _as_mobile(digits)
     if mobile:
         return f"{mobile[:3]}****{mobile[-4:]}{suffix}"
+    if len(digits) in (15, 18):
+        return f"{digits[:4]}{'*' * (len(digits) - 8)}{digits[-4:]}{suffix}"
     if len(digits) >= 8 and not _is_plain_date(digits):
         return "*" * (len(digits) - 4) + digits[-4:] + suffix
     return raw
