@@ -79,3 +79,28 @@ def test_public_items_never_carry_the_rater(client, resident, venue, other_venue
     body = client.get(f"/v1/venues/{venue['id']}/ratings").get_data(as_text=True)
     for secret in (RESIDENT, me["phone"], ZHANG, "张三"):
         assert secret not in body, secret
+
+
+def test_concurrent_first_ratings_of_a_venue_lose_no_count(app, client, resident, make_venue, check_in):
+    """Eight raters at once on a venue nobody rated yet: all race to create its counters row."""
+    import threading
+
+    fresh = make_venue("新开的服务点")
+    access_ids = [check_in(resident, fresh) for _ in range(8)]
+    barrier = threading.Barrier(len(access_ids))
+    statuses = []
+
+    def rate_one(access_id):
+        with app.test_client() as own_client:
+            barrier.wait()
+            statuses.append(own_client.post("/v1/ratings", headers=resident,
+                                            json={"access_id": access_id, "stars": 4}).status_code)
+
+    threads = [threading.Thread(target=rate_one, args=(a,)) for a in access_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 8
+    summary = client.get(f"/v1/venues/{fresh['id']}/ratings/summary").json
+    assert summary["count"] == 8 and summary["distribution"]["4"] == 8
