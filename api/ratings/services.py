@@ -29,6 +29,8 @@ from api.unit_of_work import commit, rollback
 RATING_WINDOW = 15 * 24 * 3600
 BAD_STARS = 2            # this many stars or fewer opens a rectification case
 MAX_ID = 2**63 - 1
+PUBLIC_COLUMNS = (Rating.public_id, Rating.stars, Rating.tags, Rating.comment, Rating.service_kind, Rating.created_at,
+                  Rating.reply, Rating.replied_at)
 
 
 def new_public_id() -> str:
@@ -110,14 +112,15 @@ def my_rating(principal: Principal, rating_id: str, *, now: int) -> dict:
 
 def list_ratings(subject: Subject, *, cursor: str | None, limit: int) -> dict:
     """A subject's ratings, newest first. `cursor` is the public id of the last rating seen."""
-    query = select(Rating).where(Rating.subject_type == subject.type, Rating.subject_id == subject.id)
+    # Plain columns, not ORM entities: this is the public read path.
+    query = select(*PUBLIC_COLUMNS).where(Rating.subject_type == subject.type, Rating.subject_id == subject.id)
     if cursor:
         position = db.session.scalar(select(Rating.id).where(
             Rating.public_id == cursor, Rating.subject_type == subject.type, Rating.subject_id == subject.id))
         if position is None:
             raise AppError("VALIDATION_ERROR", errors={"cursor": ["unknown cursor"]})
         query = query.where(Rating.id < position)
-    rows = list(db.session.scalars(query.order_by(Rating.id.desc()).limit(limit + 1)))
+    rows = db.session.execute(query.order_by(Rating.id.desc()).limit(limit + 1)).all()
     if not rows and not cursor:
         require_subject(subject)
     more = len(rows) > limit

@@ -17,6 +17,7 @@ def _day(moment: datetime):
 
 
 def public_view(rating: Rating) -> dict:
+    """From a Rating or a row of its public columns (`services.PUBLIC_COLUMNS`)."""
     reply = {"text": rating.reply, "replied_on": _day(rating.replied_at)} if rating.reply is not None else None
     return {"id": rating.public_id, "stars": rating.stars, "tags": list(rating.tags or []), "comment": rating.comment,
             "service": rating.service_kind, "rated_on": _day(rating.created_at), "reply": reply}

@@ -1,6 +1,6 @@
 """Rectification: 1-2 stars open a case due in 3 working days; the venue's staff resolve it; the
 rater is told in the inbox and answers once; operators see what is open and what is overdue."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ def test_three_working_days_skip_weekends(opened, due):
 
 
 def test_the_due_day_counts_from_the_shanghai_date():
-    thursday_evening_utc = datetime(2024, 1, 4, 17, 0, tzinfo=timezone.utc)     # Friday 01:00 in Shanghai
+    thursday_evening_utc = datetime(2024, 1, 4, 17, 0, tzinfo=UTC)     # Friday 01:00 in Shanghai
     assert case_due_on(thursday_evening_utc.timestamp()) == date(2024, 1, 10)    # as for a Friday
     assert case_due_on(datetime(2024, 1, 4, 23, 59, tzinfo=SHANGHAI).timestamp()) == date(2024, 1, 9)
 
