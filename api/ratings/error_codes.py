@@ -15,5 +15,6 @@ register_codes(
     ("CASE_ALREADY_RESOLVED", 409, "This case is already resolved.", "该整改工单已办结。"),
     ("CASE_NOT_RESOLVED", 409, "There is no rectification outcome to answer yet.", "暂无可评价的整改结果。"),
     ("FEEDBACK_ALREADY_GIVEN", 409, "You have already answered.", "您已反馈过。"),
+    ("OWN_SERVICE_NOT_RATEABLE", 403, "Staff cannot rate the venue they work for.", "工作人员不能评价本场所。"),
     ("MINIPROGRAM_NOT_FOUND", 404, "No such mini-program.", "小程序不存在。"),
 )

@@ -9,7 +9,7 @@ What is masked:
 - a common surname right before a title or honorific (王先生 -> *先生, 张医生 -> *医生), a name
   after 叫/名叫/姓名, and "Mr/Ms/Dr Name" in English.
 
-Heuristics err towards masking: a word that merely looks like a name may lose a character;
+Masking never lengthens the text. Heuristics err towards masking: a word that merely looks like a name may lose a character;
 a real name written without any cue and unknown to us is not found (no NLP model).
 """
 from __future__ import annotations
@@ -50,7 +50,8 @@ def mask_personal_data(text: str | None, known_names: Iterable[str] = ()) -> str
         text = re.sub(spaced, lambda _m, masked=masked: masked, text, flags=re.IGNORECASE)
     text = _CUED_NAME.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + "*" * len(m.group(1)), text)
     text = _HONORIFIC.sub(lambda m: _mask_surname(m, text), text)
-    return _ENGLISH_TITLE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)[0]}***", text)
+    return _ENGLISH_TITLE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)[0]}{'*' * (len(m.group(3)) - 1)}",
+                              text)
 
 
 def _mask_email(match: re.Match) -> str:

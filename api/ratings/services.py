@@ -22,11 +22,20 @@ from api.ratings import cases, counters
 from api.ratings.catalogue import MAX_TAGS, tag_codes
 from api.ratings.masking import mask_personal_data
 from api.ratings.models import Rating, RatingCase
-from api.ratings.subjects import Subject, names_to_mask, require_responder, require_subject, subject_names, subject_of
+from api.ratings.subjects import (
+    Subject,
+    may_respond,
+    names_to_mask,
+    require_responder,
+    require_subject,
+    subject_names,
+    subject_of,
+)
 from api.ratings.views import own_view, public_view
 from api.unit_of_work import commit, rollback
 
 RATING_WINDOW = 15 * 24 * 3600
+PER_SUBJECT_PER_DAY = "5/day"   # ratings of one venue or mini-program by one resident
 BAD_STARS = 2            # this many stars or fewer opens a rectification case
 MAX_ID = 2**63 - 1
 PUBLIC_COLUMNS = (Rating.public_id, Rating.stars, Rating.tags, Rating.comment, Rating.service_kind, Rating.created_at,
@@ -45,21 +54,14 @@ def rate_service(principal: Principal, *, access_id: int, stars: int, tags: list
     """Rate one service the caller received (one of their access records), once.
 
     404 for a record that is not theirs (whether or not it exists), 422 for a service that
-    cannot be rated or tags that do not fit it, 410 after 15 days, 409 the second time. The
-    comment is stored masked; 1-2 stars open a rectification case. Counted against the
-    caller's hourly limit, attempts that fail included (no probing of record ids)."""
+    cannot be rated or tags that do not fit it, 410 after 15 days, 409 the second time, 403
+    for the venue's own staff. The comment is stored masked; 1-2 stars open a rectification
+    case. Limited per resident per hour (attempts that fail included: no probing of record
+    ids) and per resident and subject per day (check-ins cost nothing to repeat)."""
     enforce(f"{get_config().RATINGS_PER_HOUR}/hour", "rating", str(principal.user_id))
     record = _own_record(principal.user_id, access_id)
-    subject = subject_of(record)
-    if subject is None:
-        raise AppError("NOT_RATEABLE")
-    if now - record.created_at.timestamp() > RATING_WINDOW:
-        raise AppError("RATING_WINDOW_CLOSED")
-    unknown = sorted(set(tags) - tag_codes(record.kind))
-    if unknown:
-        raise AppError("UNKNOWN_RATING_TAG", errors={"tags": unknown})
-    if db.session.scalar(select(Rating.id).where(Rating.access_id == record.id)) is not None:
-        raise AppError("ALREADY_RATED")
+    subject = _rateable_subject(principal, record, tags, now=now)
+    enforce(PER_SUBJECT_PER_DAY, "rating-subject", str(principal.user_id), subject.type, subject.id)
     comment = (comment or "").strip() or None
     rating = Rating(public_id=new_public_id(), access_id=record.id, user_id=principal.user_id,
                     subject_type=subject.type, subject_id=subject.id, service_kind=record.kind, stars=stars,
@@ -75,6 +77,22 @@ def rate_service(principal: Principal, *, access_id: int, stars: int, tags: list
     case = cases.open_case(rating, now=now) if stars <= BAD_STARS else None
     commit()
     return own_view(rating, case, subject_names({(subject.type, subject.id)}), now=now)
+
+
+def _rateable_subject(principal: Principal, record: AccessRecord, tags: list[str], *, now: int) -> Subject:
+    subject = subject_of(record)
+    if subject is None:
+        raise AppError("NOT_RATEABLE")
+    if now - record.created_at.timestamp() > RATING_WINDOW:
+        raise AppError("RATING_WINDOW_CLOSED")
+    unknown = sorted(set(tags) - tag_codes(record.kind))
+    if unknown:
+        raise AppError("UNKNOWN_RATING_TAG", errors={"tags": unknown})
+    if db.session.scalar(select(Rating.id).where(Rating.access_id == record.id)) is not None:
+        raise AppError("ALREADY_RATED")
+    if subject.type == "venue" and may_respond(principal, subject):
+        raise AppError("OWN_SERVICE_NOT_RATEABLE")
+    return subject
 
 
 def _own_record(user_id: int, access_id: int) -> AccessRecord:

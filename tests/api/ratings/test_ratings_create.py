@@ -111,6 +111,20 @@ def test_rating_attempts_are_limited_per_resident(resident, other_resident, venu
     assert rate(other_resident, check_in(other_resident, venue)).status_code == 201   # per resident
 
 
+def test_one_resident_rates_one_venue_at_most_five_times_a_day(resident, venue, other_venue, check_in, rate):
+    for _ in range(5):
+        assert rate(resident, check_in(resident, venue)).status_code == 201
+    r = rate(resident, check_in(resident, venue), stars=1)
+    assert r.status_code == 429 and r.json["error"] == "RATE_LIMITED"
+    assert rate(resident, check_in(resident, other_venue)).status_code == 201
+
+
+def test_staff_cannot_rate_their_own_venue(client, staff, venue, other_venue, check_in, rate):
+    r = rate(staff, check_in(staff, venue), stars=5, tags=["courteous"])
+    assert r.status_code == 403 and r.json["error"] == "OWN_SERVICE_NOT_RATEABLE"
+    assert rate(staff, check_in(staff, other_venue)).status_code == 201      # elsewhere they are residents
+
+
 def test_subject_resolution_for_every_kind(app, venue):
     from api.access.models import AccessRecord
     with app.app_context():
