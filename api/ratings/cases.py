@@ -12,8 +12,9 @@ from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db
 from api.identity.tokens import Principal
+from api.localtime import local_today
 from api.notifications.inbox import deliver_to_user
-from api.ratings.deadlines import case_due_on, overdue_clause, shanghai_date
+from api.ratings.deadlines import case_due_on, overdue_clause
 from api.ratings.models import Rating, RatingCase
 from api.ratings.subjects import Subject, require_responder, require_subject, subject_names
 from api.ratings.views import case_summary, case_view
@@ -70,12 +71,12 @@ def resolve_case(principal: Principal, case_id: int, *, note: str, now: int) -> 
     stamp = from_timestamp(now)
     done = db.session.execute(
         update(RatingCase).where(RatingCase.id == case.id, RatingCase.status == "open")
-        .values(status="resolved", note=note.strip(), resolved_at=stamp, resolved_on=shanghai_date(now),
+        .values(status="resolved", note=note.strip(), resolved_at=stamp, resolved_on=local_today(now),
                 resolved_by=principal.user_id))
     if done.rowcount != 1:
         rollback()
         raise AppError("CASE_ALREADY_RESOLVED")
-    rating = db.session.get(Rating, case.rating_id)
+    rating = db.session.get_one(Rating, case.rating_id)
     names = subject_names({(subject.type, subject.id)})
     if rating.user_id is not None:     # the rater may have closed their account since
         message = deliver_to_user(rating.user_id, category="service", now=now,

@@ -6,14 +6,11 @@ may be a holiday or a day early or late.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
-SHANGHAI = timezone(timedelta(hours=8))     # no DST in China: a fixed offset is exact
+from api.localtime import local_today
+
 CASE_WORKING_DAYS = 3
-
-
-def shanghai_date(now: int | float) -> date:
-    return datetime.fromtimestamp(now, SHANGHAI).date()
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -28,13 +25,13 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def case_due_on(opened: int | float) -> date:
-    return add_working_days(shanghai_date(opened), CASE_WORKING_DAYS)
+    return add_working_days(local_today(opened), CASE_WORKING_DAYS)
 
 
 def is_overdue(case, *, now: int) -> bool:
     """Still open after its due day, or resolved after it."""
     if case.status == "open":
-        return shanghai_date(now) > case.due_on
+        return local_today(now) > case.due_on
     return case.resolved_on is not None and case.resolved_on > case.due_on
 
 
@@ -43,6 +40,6 @@ def overdue_clause(now: int):
     from sqlalchemy import and_, or_
 
     from api.ratings.models import RatingCase
-    today = shanghai_date(now)
+    today = local_today(now)
     return or_(and_(RatingCase.status == "open", RatingCase.due_on < today),
                and_(RatingCase.status == "resolved", RatingCase.resolved_on > RatingCase.due_on))

@@ -40,16 +40,19 @@ _WORDS_ENDING_IN_SURNAME = frozenset(["谢谢", "感谢", "多谢", "致谢", "�
 
 def mask_personal_data(text: str | None, known_names: Iterable[str] = ()) -> str | None:
     """The text with personal data masked; None stays None."""
-    if not text:
-        return text
+    return _mask(text, known_names) if text else text
+
+
+def _mask(text: str, known_names: Iterable[str]) -> str:
     text = _EMAIL.sub(_mask_email, text)
     text = _DIGIT_RUN.sub(_mask_digit_run, text)
     for name in sorted({n.strip() for n in known_names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         spaced = r"\s*".join(re.escape(ch) for ch in name.replace(" ", ""))
         masked = mask_name(name)
-        text = re.sub(spaced, lambda _m, masked=masked: masked, text, flags=re.IGNORECASE)
+        text = re.sub(spaced, masked.replace("\\", "\\\\"), text, flags=re.IGNORECASE)
     text = _CUED_NAME.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + "*" * len(m.group(1)), text)
-    text = _HONORIFIC.sub(lambda m: _mask_surname(m, text), text)
+    source = text
+    text = _HONORIFIC.sub(lambda m: _mask_surname(m, source), source)
     return _ENGLISH_TITLE.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)[0]}{'*' * (len(m.group(3)) - 1)}",
                               text)
 

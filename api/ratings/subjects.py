@@ -15,12 +15,10 @@ from sqlalchemy import select
 from api.access.models import AccessRecord
 from api.codes.models import Venue, VenueStaff
 from api.errors import AppError
-from api.extensions import db
-from api.identity.accounts import cipher
+from api.extensions import db, pii_cipher
 from api.identity.models import User
 from api.identity.tokens import Principal
 from api.miniprograms.models import MiniProgram
-from api.ratings import error_codes  # noqa: F401  (registers the codes)
 from api.ratings.catalogue import RATEABLE_KINDS
 
 MAX_ID = 2**63 - 1
@@ -62,7 +60,7 @@ def require_subject(subject: Subject) -> None:
         if db.session.scalar(select(Venue.id).where(Venue.public_id == subject.id)) is None:
             raise AppError("VENUE_NOT_FOUND")
     elif db.session.scalar(select(MiniProgram.appid).where(MiniProgram.appid == subject.id)) is None:
-        raise AppError("MINIPROGRAM_NOT_FOUND")
+        raise AppError("MP_NOT_FOUND")
 
 
 def subject_names(subjects: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -107,7 +105,7 @@ def names_to_mask(subject: Subject, *user_ids: int | None) -> list[str]:
         blobs += list(db.session.scalars(
             query.join(VenueStaff, VenueStaff.user_id == User.id).join(Venue, Venue.id == VenueStaff.venue_id)
             .where(Venue.public_id == subject.id, VenueStaff.revoked_at.is_(None)).limit(MAX_STAFF_NAMES)))
-    pii = cipher()
+    pii = pii_cipher()
     names = []
     for blob in blobs:
         try:

@@ -6,17 +6,23 @@ rather than the time). The rater additionally sees what they rated and their cas
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from api.ratings.deadlines import is_overdue, shanghai_date
+from sqlalchemy import Row
+
+from api.localtime import local_today
+from api.ratings.deadlines import is_overdue
 from api.ratings.models import Rating, RatingCase
 
 
-def _day(moment: datetime):
-    return shanghai_date(moment.timestamp())
+def _day(moment: datetime | None) -> date | None:
+    if moment is None:
+        return None
+    return local_today(moment.timestamp())
 
 
-def public_view(rating: Rating) -> dict:
+def public_view(rating: Rating | Row[Any]) -> dict:
     """From a Rating or a row of its public columns (`services.PUBLIC_COLUMNS`)."""
     reply = {"text": rating.reply, "replied_on": _day(rating.replied_at)} if rating.reply is not None else None
     return {"id": rating.public_id, "stars": rating.stars, "tags": list(rating.tags or []), "comment": rating.comment,

@@ -4,7 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from api.ratings.deadlines import SHANGHAI, add_working_days, case_due_on
+from api.localtime import LOCAL_TZ as SHANGHAI
+from api.ratings.deadlines import add_working_days, case_due_on
 from tests.api.ratings.conftest import OPERATOR, RESIDENT, STAFF
 from tests.conftest import bearer
 

@@ -30,7 +30,7 @@ def test_unknown_venue_or_miniprogram_is_404(client):
     for path in ("/v1/venues/vn_0000000000000000/ratings", "/v1/venues/vn_0000000000000000/ratings/summary",
                  "/v1/miniprograms/ssb0000000000000000/ratings", "/v1/miniprograms/nope/ratings/summary"):
         r = client.get(path)
-        assert r.status_code == 404 and r.json["error"] in ("VENUE_NOT_FOUND", "MINIPROGRAM_NOT_FOUND"), path
+        assert r.status_code == 404 and r.json["error"] in ("VENUE_NOT_FOUND", "MP_NOT_FOUND"), path
 
 
 def test_counters_agree_with_the_rows(app, client, resident, other_resident, staff, venue, other_venue, check_in,
