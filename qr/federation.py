@@ -93,6 +93,20 @@ def _coordinate(jwk: dict, name: str) -> bytes:
     return raw
 
 
+def _public_key(jwk: dict) -> tuple[str, object, dict]:
+    """(alg, public key, normalised public members) of an Ed25519 or P-256 JWK."""
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "OKP" and crv == "Ed25519":
+        x = _coordinate(jwk, "x")
+        return "EdDSA", Ed25519PublicKey.from_public_bytes(x), {"kty": kty, "crv": crv, "x": b64url(x)}
+    if kty == "EC" and crv == "P-256":
+        x, y = _coordinate(jwk, "x"), _coordinate(jwk, "y")
+        # from_encoded_point checks that the point is on the curve (invalid-curve attacks).
+        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+        return "ES256", public, {"kty": kty, "crv": crv, "x": b64url(x), "y": b64url(y)}
+    raise ValueError(f"key type {kty}/{crv} is not EdDSA or ES256")
+
+
 def peer_key_from_jwk(jwk) -> PeerKey:
     """One public key of a peer's JWKS; ValueError says why it is not usable."""
     if not isinstance(jwk, dict):
@@ -104,20 +118,12 @@ def peer_key_from_jwk(jwk) -> PeerKey:
         raise ValueError(f"{kid}: private key material published")
     if jwk.get("use", "sig") != "sig":
         raise ValueError(f"{kid}: not a signing key")
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    if kty == "OKP" and crv == "Ed25519":
-        alg, x = "EdDSA", _coordinate(jwk, "x")
-        public = Ed25519PublicKey.from_public_bytes(x)
-        normal = {"kty": kty, "crv": crv, "x": b64url(x)}
-    elif kty == "EC" and crv == "P-256":
-        alg, x, y = "ES256", _coordinate(jwk, "x"), _coordinate(jwk, "y")
-        # from_encoded_point checks that the point is on the curve (invalid-curve attacks).
-        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
-        normal = {"kty": kty, "crv": crv, "x": b64url(x), "y": b64url(y)}
-    else:
-        raise ValueError(f"{kid}: key type {kty}/{crv} is not EdDSA or ES256")
+    try:
+        alg, public, normal = _public_key(jwk)
+    except ValueError as exc:
+        raise ValueError(f"{kid}: {exc}") from None
     if jwk.get("alg", alg) != alg:
-        raise ValueError(f"{kid}: alg {jwk.get('alg')} does not fit a {crv} key")
+        raise ValueError(f"{kid}: alg {jwk.get('alg')} does not fit a {normal['crv']} key")
     return PeerKey(kid=kid, alg=alg, jwk={**normal, "kid": kid, "alg": alg, "use": "sig"}, public_key=public)
 
 
@@ -136,7 +142,7 @@ def parse_jwks(document, *, algorithms: Collection[str] = PEER_ALGORITHMS) -> tu
     for entry in entries:
         try:
             key = peer_key_from_jwk(entry)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             skipped.append(str(exc))
             continue
         if key.alg not in algorithms:

@@ -28,12 +28,17 @@ from qr.federation import key_set, replay_digest, unverified_issuer, verify_peer
 log = logging.getLogger("ssb.trust")
 
 
-def peer_for(payload) -> TrustPeer | None:
-    """The registered peer a payload claims to come from (unverified: selection only)."""
+def foreign_issuer(payload) -> str | None:
+    """The issuer a payload claims when it is not ours (unverified: to select a key set only)."""
     issuer = unverified_issuer(payload)
-    if issuer is None or issuer == get_config().TOKEN_ISSUER:
-        return None
-    return db.session.scalar(select(TrustPeer).where(TrustPeer.issuer == issuer))
+    return None if issuer is None or issuer == get_config().TOKEN_ISSUER else issuer
+
+
+def _peer(issuer: str) -> TrustPeer:
+    peer = db.session.scalar(select(TrustPeer).where(TrustPeer.issuer == issuer))
+    if peer is None:
+        raise AppError("CODE_WRONG_ISSUER")   # neither ours nor a platform we trust
+    return peer
 
 
 def _claims(peer: TrustPeer, payload: str, now: int) -> dict:
@@ -53,11 +58,12 @@ def peer_replay_key(issuer: str, jti: str) -> str:
 
 def verify_peer_code_at_venue(*, principal: Principal, payload: str, venue: dict, staff_scenes: list,
                               now: int) -> dict | None:
-    """The verify answer for a registered peer's code, or None when the payload names no
-    registered peer (the caller then keeps its own refusal)."""
-    peer = peer_for(payload)
-    if peer is None:
+    """The verify answer for a peer's code, or None when the payload names no issuer or ours
+    (the caller then keeps its own refusal). An issuer we do not trust is CODE_WRONG_ISSUER."""
+    issuer = foreign_issuer(payload)
+    if issuer is None:
         return None
+    peer = _peer(issuer)
     claims = _claims(peer, payload, now)
     scene = claims["scn"]
     if scene not in venue["scenes"] or scene not in staff_scenes:
