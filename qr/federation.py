@@ -23,8 +23,8 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Collection, Iterable, Mapping
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -63,13 +63,13 @@ class PeerKey:
     kid: str
     alg: str                      # "EdDSA" or "ES256": the only algorithm this key verifies
     jwk: dict = field(hash=False)  # public members only, normalised
-    public_key: object = field(hash=False, repr=False)
+    public_key: Ed25519PublicKey | ec.EllipticCurvePublicKey = field(hash=False, repr=False)
 
     def verify(self, signature: bytes, signing_input: bytes) -> bool:
         if len(signature) != 64:
             return False
         try:
-            if self.alg == "EdDSA":
+            if isinstance(self.public_key, Ed25519PublicKey):
                 self.public_key.verify(signature, signing_input)
             else:   # ES256: JWS carries r || s, cryptography wants DER
                 der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
@@ -93,7 +93,7 @@ def _coordinate(jwk: dict, name: str) -> bytes:
     return raw
 
 
-def _public_key(jwk: dict) -> tuple[str, object, dict]:
+def _public_key(jwk: dict) -> tuple[str, Ed25519PublicKey | ec.EllipticCurvePublicKey, dict]:
     """(alg, public key, normalised public members) of an Ed25519 or P-256 JWK."""
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
@@ -318,7 +318,7 @@ def verify_with_trust_list(payload, trust_list: dict, *, now: int, leeway: int =
     Returns (claims, platform entry) or raises CodeError."""
     issuer = unverified_issuer(payload)
     platform = _platform_for(trust_list, issuer)
-    if platform is None:
+    if platform is None or issuer is None:
         raise CodeError("CODE_WRONG_ISSUER", "issuer not in the trust list")
     until = platform.get("keys_valid_until")
     if until is not None and now > until:

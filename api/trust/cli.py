@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 from flask import Flask
@@ -37,7 +37,7 @@ def refresh_command(peer_id: int | None, loop: bool, interval: float, inline: bo
         except Exception as exc:   # the database is briefly away: try again next round
             db.session.rollback()
             counts, purged = {"error": type(exc).__name__}, {}
-        click.echo(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} refresh={counts} purge={purged}")
+        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} refresh={counts} purge={purged}")
         if not loop:
             return
         db.session.remove()

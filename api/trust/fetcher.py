@@ -99,7 +99,7 @@ class JwksClient:
             return FetchOutcome("error", error=f"url_not_allowed: {refusal}")
         try:
             outcome = asyncio.run(asyncio.wait_for(self._get(url, etag), self.deadline))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             outcome = FetchOutcome("error", error=f"deadline: no complete answer within {self.deadline:g} s")
         except _Refused as exc:
             outcome = FetchOutcome("error", http_status=exc.http_status, error=exc.error)
@@ -115,9 +115,9 @@ class JwksClient:
         if etag:
             headers["If-None-Match"] = etag
         timeout = httpx.Timeout(self.timeout, connect=self.timeout)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            async with client.stream("GET", url, headers=headers) as response:
-                return await self._read(response)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client, \
+                client.stream("GET", url, headers=headers) as response:
+            return await self._read(response)
 
     async def _read(self, response: httpx.Response) -> FetchOutcome:
         status = response.status_code

@@ -1,7 +1,7 @@
 """trust federation: peers, refreshes, peer scans
 
 Revision ID: 0017_trust
-Revises: 0008
+Revises: 0009_family
 Create Date: 2026-12-03 10:37:56.260411
 """
 from alembic import op
@@ -10,7 +10,7 @@ import api.db
 
 
 revision = '0017_trust'
-down_revision = '0008'
+down_revision = '0009_family'
 branch_labels = None
 depends_on = None
 

@@ -162,10 +162,10 @@ class FakePeerPlatform:
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args):
         pass
 
-    def do_GET(self):  # noqa: N802 - stdlib name
+    def do_GET(self):
         fake: FakePeerPlatform = self.server.fake
         fake.record(self.path, self.headers)
         try:

@@ -39,7 +39,7 @@ def now(clock):
 
 
 @pytest.fixture
-def register(client, operator):
+def register(client, operator):  # noqa: F811 - the imported fixture
     def _register(platform: FakePeerPlatform, **overrides):
         body = {"name": "苏服办", "region": "320000", "issuer": platform.issuer, "jwks_url": platform.jwks_url,
                 "token_types": [platform.typ], "scenes": ["general", "transport"], **overrides}
@@ -49,7 +49,7 @@ def register(client, operator):
 
 
 @pytest.fixture
-def refresh(client, operator):
+def refresh(client, operator):  # noqa: F811 - the imported fixture
     def _refresh(peer_id: int):
         r = client.post(f"{PEERS}/{peer_id}/refresh", headers=operator)
         assert r.status_code == 200, r.json
