@@ -20,6 +20,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(registry)
     from api.keys.cli import register as register_keys  # `keys rotate`, `keys list`
     register_keys(app)
+    from api.trust.cli import register as register_trust  # `trust refresh`, `trust purge`
+    register_trust(app)
 
 
 @click.command("create-admin")

@@ -72,6 +72,18 @@ class Config:
     RATINGS_PER_HOUR: int = 20                      # per resident: rating attempts (好差评)
     # Campaigns (政策找人): residents per fan-out chunk job
     CAMPAIGN_CHUNK_SIZE: int = 20_000
+    # Yangtze River Delta trust federation (api/trust, docs/trust-federation.md)
+    TRUST_SELF_NAME: str = "随申办"                 # how the trust list names this platform
+    TRUST_SELF_REGION: str = "310000"              # GB/T 2260 code of this platform (Shanghai)
+    TRUST_FETCH_TIMEOUT_MS: int = 5000             # connect and per-read timeout fetching a peer's JWKS
+    TRUST_FETCH_DEADLINE_MS: int = 10_000          # whole fetch, however slowly the peer drips bytes
+    TRUST_JWKS_MAX_BYTES: int = 64 * 1024          # a larger JWKS is refused (read stops there)
+    TRUST_REFRESH_DEFAULT: int = 3600              # refresh interval when the peer sends no max-age
+    TRUST_REFRESH_MIN: int = 60                    # Cache-Control max-age is clamped to [MIN, MAX]
+    TRUST_REFRESH_MAX: int = 6 * 3600
+    TRUST_KEYS_MAX_AGE: int = 72 * 3600            # last good keys of an unreachable peer stop verifying
+    TRUST_LIST_TTL: int = 24 * 3600                # validity of /.well-known/trust-list.json
+    TRUST_SCAN_RETENTION_DAYS: int = 30            # peer scans and refresh records are purged after this
     # HTTP
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True

@@ -1,6 +1,7 @@
-"""`make run`: gunicorn (the API), a Dramatiq worker and the push outbox relay, stopped together.
+"""`make run`: gunicorn (the API), a Dramatiq worker, the push outbox relay and the trust-federation
+refresh loop, stopped together.
 
-Both are started after the embedded Redis (if no REDIS_URL) is up, so they share it.
+All are started after the embedded Redis (if no REDIS_URL) is up, so they share it.
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def main() -> int:
                          env=env),
         # The outbox relay: resumes campaigns and sends pushes left pending (Redis outage, quiet hours).
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "push", "relay", "--loop"], env=env),
+        # Trust federation: enqueues a refresh of each peer platform's JWKS when it is due.
+        subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "trust", "refresh", "--loop"], env=env),
     ]
     print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops", file=sys.stderr)
 

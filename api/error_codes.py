@@ -162,6 +162,23 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("CASE_ALREADY_RESOLVED", 409, "This case is already resolved.", "该整改工单已办结。"),
     ("CASE_NOT_RESOLVED", 409, "There is no rectification outcome to answer yet.", "暂无可评价的整改结果。"),
     ("FEEDBACK_ALREADY_GIVEN", 409, "You have already answered.", "您已反馈过。"),
+    # -- trust federation (api/trust): peer platforms of the Yangtze River Delta (长三角互认)
+    ("PEER_NOT_FOUND", 404, "No such peer platform.", "互认平台不存在。"),
+    ("PEER_ISSUER_TAKEN", 409, "A peer platform with this issuer is already registered.", "该签发方已登记为互认平台。"),
+    ("PEER_ISSUER_IS_OURS", 422, "This is our own issuer; it cannot be a peer.", "这是本平台自己的签发方，不能登记为互认平台。"),
+    ("PEER_URL_NOT_ALLOWED", 422,
+     "The JWKS URL must be https (plain http only to a loopback host), without credentials or fragment.",
+     "公钥地址必须使用 https（仅本机回环地址可用 http），且不得包含账号或片段。"),
+    ("PEER_TYPE_RESERVED", 422, "This token type is one of ours; a peer signs under its own type.",
+     "该令牌类型为本平台保留，互认平台须使用自己的类型。"),
+    ("PEER_REFRESH_IN_PROGRESS", 409, "A refresh of this peer's keys is already running.", "该平台公钥正在刷新中。"),
+    ("CODE_HEADER_NOT_ALLOWED", 422, "The code names or carries its own key (jku, jwk, x5u...); such codes are refused.",
+     "二维码自带或指向签名密钥（jku、jwk、x5u 等），不予受理。"),
+    ("CODE_SCENE_NOT_TRUSTED", 403, "We do not recognise this platform's codes for this scene.",
+     "本平台不认可该签发平台在此场景下的二维码。"),
+    ("CODE_ISSUER_KEYS_EXPIRED", 503,
+     "The issuing platform's keys could not be refreshed for too long; its codes cannot be checked now.",
+     "签发平台的公钥长时间未能更新，暂无法核验其二维码。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

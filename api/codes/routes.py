@@ -58,7 +58,7 @@ class Verify(MethodView):
     @blp.auth()
     @blp.arguments(CodeVerifyRequest)
     @blp.response(200, CodeVerifyResult)
-    @blp.errors(404, 409, 422)
+    @blp.errors(404, 409, 422, 503)
     def post(self, body):
         """Verify a resident's code at a venue (its staff only)
 
@@ -68,7 +68,12 @@ class Verify(MethodView):
 
         A code a guardian shows for a dependent (claim `act`) answers the dependent as `holder`
         with `shown_by_guardian: true` and the guardian (masked); its link is checked again
-        (403 FAMILY_LINK_ENDED once it ended)."""
+        (403 FAMILY_LINK_ENDED once it ended).
+
+        A code of a trusted peer platform (长三角互认, /v1/admin/trust/peers) is verified with that
+        peer's keys only; the answer then names `issuer`. Its own refusals: 422
+        CODE_HEADER_NOT_ALLOWED (jku/jwk/x5u... headers), 403 CODE_SCENE_NOT_TRUSTED, 503
+        CODE_ISSUER_KEYS_EXPIRED (the peer unreachable for longer than TRUST_KEYS_MAX_AGE)."""
         return codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"], now=now())
 
 

@@ -62,6 +62,12 @@ class ShownByGuardianSchema(Schema):
     relation = ma.fields.String(required=True, metadata={"description": "minor_child | elder"})
 
 
+class CodeIssuerSchema(Schema):
+    name = ma.fields.String(required=True, metadata={"description": "the issuing peer platform"})
+    region = ma.fields.String(required=True, metadata={"description": "its GB/T 2260 code"})
+    region_name = ma.fields.String(allow_none=True)
+
+
 class CodeVerifyResult(Schema):
     valid = ma.fields.Boolean(required=True)
     verdict = ma.fields.String(required=True, metadata={"description": "accepted"})
@@ -74,6 +80,8 @@ class CodeVerifyResult(Schema):
     shown_by_guardian = ma.fields.Boolean(metadata={
         "description": "true: a guardian showed a dependent's code (holder and entitlement are the dependent's)"})
     guardian = ma.fields.Nested(ShownByGuardianSchema, metadata={"description": "present when shown_by_guardian"})
+    issuer = ma.fields.Nested(CodeIssuerSchema, metadata={
+        "description": "present when a trusted peer platform (长三角互认) issued the code"})
 
 
 class RevocationQuery(Schema):

@@ -22,6 +22,7 @@ from api.error_codes import SUISHEN_CODE_ERRORS
 from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.tokens import Principal
+from api.trust.verification import verify_peer_code_at_venue
 from api.unit_of_work import commit
 from qr.codes import ACT_CLAIM, SCENES, SINGLE_USE_SCENES, CodeError, act_claim, issue_codes, verify_code
 from qr.keys import KeyRing
@@ -192,6 +193,11 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     if staff_scenes is None:
         raise AppError("NOT_STAFF_OF_VENUE")
     if code_error is not None:
+        # Not a code of ours: it may be a trusted peer platform's (长三角互认, api/trust).
+        answer = verify_peer_code_at_venue(principal=principal, payload=payload, venue=venue,
+                                           staff_scenes=staff_scenes, now=now)
+        if answer is not None:
+            return answer
         raise AppError(code_error if code_error in SUISHEN_CODE_ERRORS else "MALFORMED_CODE")
     scene = claims["scn"]
     if scene not in venue["scenes"] or scene not in staff_scenes:
