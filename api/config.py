@@ -69,6 +69,8 @@ class Config:
     # Use-case limits (always on, whatever RATELIMIT_ENABLED says about per-IP route limits)
     LICENCE_PRESENTATIONS_PER_MINUTE: int = 30      # per resident
     ISSUER_TOKENS_PER_MINUTE: int = 20              # per department client_id
+    PROOF_REQUESTS_PER_HOUR: int = 10               # e-proof requests per resident
+    PROOF_VERIFICATIONS_PER_MINUTE: int = 30        # public e-proof checks per client IP
     # Campaigns (政策找人): residents per fan-out chunk job
     CAMPAIGN_CHUNK_SIZE: int = 20_000
     # HTTP
