@@ -76,8 +76,8 @@ def proof_document(user_id: int, proof_id: int, *, now: int) -> tuple[bytes, str
         id_number_masked=proof.holder_id_masked,
         fields=[(f["label_zh"], f["label_en"], f["display_zh"], f["display_en"]) for f in field_views(spec, fields)],
         issuer_name=proof.issuer_name, purpose=proof.purpose,
-        issued_at=shanghai(proof.issued_at).strftime("%Y-%m-%d %H:%M"),
-        valid_until=shanghai(proof.valid_until).strftime("%Y-%m-%d %H:%M"),
+        issued_at=shanghai(proof.issued_at).strftime("%Y-%m-%d %H:%M (UTC+8)"),
+        valid_until=shanghai(proof.valid_until).strftime("%Y-%m-%d %H:%M (UTC+8)"),
         verify_url=get_config().PUBLIC_BASE_URL.rstrip("/") + "/v1/proofs/verify",
         payload=proof_payload(proof, fields))
     return document.render(content), f"proof-{proof.number}.pdf"
