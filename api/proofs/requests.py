@@ -23,6 +23,7 @@ from api.proofs.models import Proof, ProofRequest
 from api.ratelimits import enforce
 from api.unit_of_work import commit, rollback
 
+
 def _verified_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or user.status != "active":

@@ -8,9 +8,23 @@ from api.licences.issuers import register_proof_types
 from api.licences.routes import ISSUER_SCHEME, authenticate_issuer
 from api.proofs import departments, requests, verification, wallet
 from api.proofs.catalogue import CATALOGUE
-from api.proofs.schemas import (IssuedProofSchema, ProofIssueRequest, ProofQueueQuery, ProofPage, ProofRequestCreate,
-                                ProofRequestPage, ProofRequestSchema, ProofSchema, ProofTypeList, ProofQueueItemSchema,
-                                ProofQueuePage, ProofRefuseRequest, ProofRevocationPage, ProofVerificationSchema, ProofVerifyRequest)
+from api.proofs.schemas import (
+    IssuedProofSchema,
+    ProofIssueRequest,
+    ProofPage,
+    ProofQueueItemSchema,
+    ProofQueuePage,
+    ProofQueueQuery,
+    ProofRefuseRequest,
+    ProofRequestCreate,
+    ProofRequestPage,
+    ProofRequestSchema,
+    ProofRevocationPage,
+    ProofSchema,
+    ProofTypeList,
+    ProofVerificationSchema,
+    ProofVerifyRequest,
+)
 from api.schemas import CursorPageQuery
 
 register_proof_types(CATALOGUE)
