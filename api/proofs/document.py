@@ -78,8 +78,20 @@ def _runs(text: str) -> list[tuple[str, str]]:
     return runs
 
 
+_widths: dict[tuple[str, float], float] = {}
+
+
+def _char_width(ch: str, size: float) -> float:
+    width = _widths.get((ch, size))
+    if width is None:
+        font = MAIN_FONT if ord(ch) in _main_charset() or ch.isspace() else FALLBACK_FONT
+        width = _widths[(ch, size)] = pdfmetrics.stringWidth(ch, font, size)
+    return width
+
+
 def text_width(text: str, size: float) -> float:
-    return sum(pdfmetrics.stringWidth(part, font, size) for font, part in _runs(text))
+    """The advance width (reportlab applies no kerning, so it is the sum over characters)."""
+    return sum(_char_width(ch, size) for ch in text)
 
 
 def draw_text(c: Canvas, x: float, y: float, text: str, size: float, *, colour=INK, align: str = "left") -> None:
@@ -99,10 +111,11 @@ _NO_LINE_START = frozenset("，。、；：！？）》」』”’,.;:!?)")
 
 def wrap(text: str, size: float, width: float) -> list[str]:
     """Greedy line breaking by character (Chinese has no spaces), preferring spaces in Latin text."""
-    lines, line = [], ""
+    lines, line, line_width = [], "", 0.0
     for ch in text:
-        if text_width(line + ch, size) <= width or not line or ch in _NO_LINE_START:
-            line += ch
+        advance = _char_width(ch, size)
+        if line_width + advance <= width or not line or ch in _NO_LINE_START:
+            line, line_width = line + ch, line_width + advance
             continue
         cut = line.rfind(" ")
         if ch != " " and cut > len(line) // 2:
@@ -111,30 +124,37 @@ def wrap(text: str, size: float, width: float) -> list[str]:
         else:
             lines.append(line)
             line = "" if ch == " " else ch
+        line_width = text_width(line, size)
     if line:
         lines.append(line)
     return lines or [""]
 
 
 def _draw_qr(c: Canvas, payload: str, x: float, y: float, side: float) -> None:
-    """Vector QR with a 4-module quiet zone inside `side`: one rectangle per run of dark modules."""
+    """Vector QR with a 4-module quiet zone inside `side`: one filled path of a rectangle per run
+    of dark modules, drawn in module units (integers) under a scaling transform."""
     modules = matrix(payload)
     n = len(modules)
-    cell = side / (n + 8)
+    c.saveState()
+    c.translate(x, y)
+    c.scale(side / (n + 8), side / (n + 8))
     c.setFillColorRGB(1, 1, 1)
-    c.rect(x, y, side, side, stroke=0, fill=1)
+    c.rect(0, 0, n + 8, n + 8, stroke=0, fill=1)
     c.setFillColorRGB(0, 0, 0)
+    path = c.beginPath()
     for row_index, row in enumerate(modules):
-        top = y + side - (row_index + 5) * cell
+        bottom = n + 3 - row_index
         col = 0
         while col < n:
             if row[col]:
                 start = col
                 while col < n and row[col]:
                     col += 1
-                c.rect(x + (start + 4) * cell, top, (col - start) * cell, cell, stroke=0, fill=1)
+                path.rect(start + 4, bottom, col - start, 1)
             else:
                 col += 1
+    c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
 
 
 def _row(c: Canvas, y: float, label_zh: str, label_en: str, value: str, value_en: str = "") -> float:
