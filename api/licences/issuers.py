@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 import qr
+from api import hooks
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_config, get_keyring
@@ -24,16 +25,6 @@ from api.unit_of_work import commit
 ISSUER_TOKEN_TYPE = "ssb-issuer+jwt"
 ISSUER_AUDIENCE = "ssb-issuer"
 ISSUER_TOKEN_TTL = 10 * 60
-
-# The e-proof type codes a department may be registered for. The proofs capability builds on this
-# module and registers its catalogue when its routes load (`register_proof_types`), so licences
-# never imports proofs.
-_PROOF_TYPES: set[str] = set()
-
-
-def register_proof_types(codes) -> None:
-    _PROOF_TYPES.update(codes)
-
 
 @dataclass(frozen=True)
 class IssuerPrincipal:
@@ -58,12 +49,20 @@ def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _known_proof_types() -> frozenset:
+    """The e-proof catalogue's codes, asked of api.proofs (which builds on this module)."""
+    try:
+        return hooks.ask(hooks.PROOF_TYPES)
+    except LookupError:         # an app without e-proofs: no proof type is known
+        return frozenset()
+
+
 def create_issuer(*, name: str, licence_types: list[str], created_by: int, now: int,
                   proof_types: list[str] = ()) -> dict:
     unknown = sorted(set(licence_types) - set(CATALOGUE))
     if unknown:
         raise AppError("UNKNOWN_LICENCE_TYPE", errors={"licence_types": [f"unknown: {', '.join(unknown)}"]})
-    unknown = sorted(set(proof_types) - _PROOF_TYPES)
+    unknown = sorted(set(proof_types) - _known_proof_types())
     if unknown:
         raise AppError("UNKNOWN_PROOF_TYPE", errors={"proof_types": [f"unknown: {', '.join(unknown)}"]})
     if not licence_types and not proof_types:

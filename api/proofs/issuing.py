@@ -7,29 +7,29 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from api.db import from_timestamp
-from api.extensions import db, get_config, get_keyring
+from api.extensions import db, get_config, get_keyring, pii_cipher
 from api.identity.models import User
+from api.localtime import LOCAL_TZ
 from api.notifications.inbox import deliver_to_user
 from api.pii import PiiCipher, mask_name
 from api.proofs.catalogue import CATALOGUE, ProofType
 from api.proofs.models import Proof, ProofRequest
 from qr.proofs import sign_proof
 
-SHANGHAI = timezone(timedelta(hours=8))     # no DST in China: a fixed offset is exact
 # Proofs issued at once from registry data are issued by the platform itself.
 INSTANT_ISSUER_NAME = "上海市一网通办（人口信息库核验）"
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford base32: no I, L, O, U
 
 
 def cipher() -> PiiCipher:
-    return PiiCipher(get_config().DATA_KEY)
+    return pii_cipher()
 
 
 def shanghai(moment: datetime) -> datetime:
-    return moment.astimezone(SHANGHAI)
+    return moment.astimezone(LOCAL_TZ)
 
 
 def new_number(now: int) -> str:

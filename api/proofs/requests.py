@@ -17,8 +17,9 @@ from api.errors import AppError
 from api.extensions import db, get_config
 from api.identity.models import User
 from api.identity.population import PopulationRegistry, RegistryPerson, RegistryUnavailable
+from api.localtime import local_today
 from api.proofs.catalogue import CATALOGUE, ProofType
-from api.proofs.issuing import INSTANT_ISSUER_NAME, cipher, holder_identity, shanghai, write_proof
+from api.proofs.issuing import INSTANT_ISSUER_NAME, cipher, holder_identity, write_proof
 from api.proofs.models import Proof, ProofRequest
 from api.ratelimits import enforce
 from api.unit_of_work import commit, rollback
@@ -70,7 +71,7 @@ def create_request(user_id: int, *, proof_type: str, purpose: str, registry: Pop
         rollback()
         raise AppError("PROOF_REQUEST_DUPLICATE") from None
     if spec.instant:
-        fields = registry_fields(spec, _lookup(user, registry), shanghai(from_timestamp(now)).date())
+        fields = registry_fields(spec, _lookup(user, registry), local_today(now))
         if fields is not None:
             write_proof(request, spec=spec, fields=fields, valid_days=spec.default_valid_days, issuer_id=None,
                         issuer_name=INSTANT_ISSUER_NAME, now=now)

@@ -2,9 +2,9 @@
 from flask import Response, g
 from flask.views import MethodView
 
+from api import hooks
 from api.extensions import Blueprint, client_ip, now, population_registry
 from api.identity.auth import authenticate_access_token, bearer_token
-from api.licences.issuers import register_proof_types
 from api.licences.routes import ISSUER_SCHEME, authenticate_issuer
 from api.proofs import departments, requests, verification, wallet
 from api.proofs.catalogue import CATALOGUE
@@ -27,12 +27,16 @@ from api.proofs.schemas import (
 )
 from api.schemas import CursorPageQuery
 
-register_proof_types(CATALOGUE)
-
 blp = Blueprint("proofs", __name__, url_prefix="/v1", description="E-proofs (电子证明): requests, proofs, verification")
 issuer_blp = Blueprint("proof_issuer", __name__, url_prefix="/v1/issuer",
                        description="Departments decide e-proof requests and revoke proofs (issuer tokens)")
 blueprints = [blp, issuer_blp]
+
+
+@blp.record_once
+def _answer_proof_types(state):
+    """Licences' issuer registration asks which proof types exist (it sits below us)."""
+    hooks.answer(state.app, hooks.PROOF_TYPES, lambda: frozenset(CATALOGUE))
 
 _PDF = {"type": "string", "format": "binary"}
 

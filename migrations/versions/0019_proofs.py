@@ -1,7 +1,7 @@
 """e-proofs: requests, proofs, revocation feed; issuers' proof_types
 
 Revision ID: 0019_proofs
-Revises: 0008
+Revises: 0009_family
 Create Date: 2026-12-03 10:37:53.652217
 """
 from alembic import op
@@ -10,7 +10,7 @@ import api.db
 
 
 revision = '0019_proofs'
-down_revision = '0008'
+down_revision = '0009_family'
 branch_labels = None
 depends_on = None
 
