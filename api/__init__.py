@@ -19,7 +19,7 @@ log = logging.getLogger("ssb")
 BLUEPRINT_MODULES = (
     "api.identity.routes", "api.identity.me_routes", "api.enterprises.routes", "api.codes.routes",
     "api.codes.venue_routes", "api.keys.routes", "api.licences.routes", "api.notifications.routes",
-    "api.ops.routes", "api.family.routes", "api.ratings.routes", "api.trust.routes",
+    "api.ops.routes", "api.family.routes", "api.ratings.routes", "api.trust.routes", "api.proofs.routes",
 )
 
 

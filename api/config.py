@@ -70,6 +70,8 @@ class Config:
     LICENCE_PRESENTATIONS_PER_MINUTE: int = 30      # per resident
     ISSUER_TOKENS_PER_MINUTE: int = 20              # per department client_id
     RATINGS_PER_HOUR: int = 20                      # per resident: rating attempts (好差评)
+    PROOF_REQUESTS_PER_HOUR: int = 10               # e-proof requests per resident
+    PROOF_VERIFICATIONS_PER_MINUTE: int = 30        # public e-proof checks per client IP
     # Campaigns (政策找人): residents per fan-out chunk job
     CAMPAIGN_CHUNK_SIZE: int = 20_000
     # Yangtze River Delta trust federation (api/trust, docs/trust-federation.md)

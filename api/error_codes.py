@@ -179,6 +179,24 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("CODE_ISSUER_KEYS_EXPIRED", 503,
      "The issuing platform's keys could not be refreshed for too long; its codes cannot be checked now.",
      "签发平台的公钥长时间未能更新，暂无法核验其二维码。"),
+    # -- proofs (电子证明)
+    ("UNKNOWN_PROOF_TYPE", 422, "Unknown proof type.", "未知的证明类型。"),
+    ("PROOF_REQUEST_NOT_FOUND", 404, "No such proof request.", "证明申请不存在。"),
+    ("PROOF_REQUEST_DUPLICATE", 409, "You already have a pending request for this proof.",
+     "您已有一份同类证明的申请正在办理中。"),
+    ("PROOF_REQUEST_NOT_PENDING", 409, "This request has already been decided or withdrawn.",
+     "该申请已办结或已撤回。"),
+    ("PROOF_NOT_FOUND", 404, "No such proof.", "证明不存在。"),
+    ("PROOF_TYPE_NOT_ALLOWED", 403, "This department may not decide this proof type.",
+     "该部门无权出具此类证明。"),
+    ("PROOF_OWNED_BY_OTHER_ISSUER", 403, "This proof was issued by another department.",
+     "该证明由其他部门出具。"),
+    ("INVALID_PROOF_FIELDS", 422, "Some proof fields do not match the proof type.", "证明字段与证明类型不符。"),
+    ("PROOF_REVOKED", 409, "This proof has been revoked.", "该证明已被撤销。"),
+    ("PROOF_EXPIRED", 409, "This proof has expired.", "该证明已过期。"),
+    ("MALFORMED_PROOF", 422, "This proof code cannot be read.", "无法识别该证明二维码。"),
+    ("PROOF_WRONG_TYPE", 422, "This is not an e-proof code.", "这不是电子证明二维码。"),
+    ("PROOF_BAD_SIGNATURE", 422, "This proof code is not genuine.", "该证明二维码签名无效，可能系伪造。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

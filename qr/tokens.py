@@ -1,5 +1,5 @@
 """Typed compact JWS (RFC 7515, EdDSA/Ed25519): the one signer and strict verifier for every
-token kind we issue (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`, `ssb-place+jwt`, ...).
+token kind we issue (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`, `ssb-place+jwt`, `ssb-proof+jwt`, ...).
 
 Token kinds never interchange: `verify` checks `typ`, pins `alg` to EdDSA, accepts only
 `alg`/`typ`/`kid` in the header and takes the key only from the ring by `kid`. Time checks use

@@ -70,9 +70,12 @@ class IssuerAdmin(MethodView):
     @admin_blp.response(201, IssuerCreated)
     @admin_blp.errors(422)
     def post(self, body):
-        """Register an issuing department; its client secret is shown only in this answer"""
+        """Register an issuing department; its client secret is shown only in this answer
+
+        `licence_types`: the e-licences it pushes; `proof_types`: the e-proofs whose requests it
+        decides. At least one of the two; an unknown type is 422."""
         return issuers.create_issuer(name=body["name"], licence_types=body["licence_types"],
-                                     created_by=g.principal.user_id, now=now())
+                                     proof_types=body["proof_types"], created_by=g.principal.user_id, now=now())
 
 
 # --- departments ---

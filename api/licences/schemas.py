@@ -12,14 +12,20 @@ STATUSES = ["valid", "expired", "revoked", "not_yet_valid"]
 
 class IssuerCreateRequest(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
-    licence_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LICENCE_TYPES)), required=True,
-                                   validate=ma.validate.Length(min=1, max=len(LICENCE_TYPES)))
+    licence_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LICENCE_TYPES)), load_default=list,
+                                   validate=ma.validate.Length(max=len(LICENCE_TYPES)),
+                                   metadata={"description": "licence types it pushes"})
+    proof_types = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=40)), load_default=list,
+                                 validate=ma.validate.Length(max=64),
+                                 metadata={"description": "e-proof types it decides (GET /v1/proof-types); "
+                                                          "at least one of the two lists is needed"})
 
 
 class IssuerCreated(Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     licence_types = ma.fields.List(ma.fields.String(), required=True)
+    proof_types = ma.fields.List(ma.fields.String(), required=True)
     client_id = ma.fields.String(required=True)
     client_secret = ma.fields.String(required=True, metadata={"description": "shown once; stored hashed"})
     created_at = ma.fields.DateTime(required=True)
