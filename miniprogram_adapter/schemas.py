@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.schemas import Schema
-from miniprogram_adapter.services import SCOPE_RE
+from miniprogram_adapter.apps import SCOPE_RE
 
 _scope = ma.fields.String(validate=ma.validate.Regexp(SCOPE_RE.pattern, error="unknown scope"))
 _APPID = r"^ssb[0-9a-f]{16}$"
