@@ -23,17 +23,17 @@ import logging
 import time
 from collections import defaultdict
 
-from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from api.db import from_timestamp
-from api.extensions import db, get_config
+from api.extensions import db
 from api.extensions import now as clock_now
 from api.jobs import job
 from api.localtime import local_day_start
 from api.notifications import devices as device_service
 from api.notifications.models import Campaign, InboxMessage, NotificationPreference, PushOutbox
 from api.unit_of_work import commit
+from push.clients import push_providers
 from push.providers import RetryPolicy, SendResult, send_with_retry
 from push.relay_plan import UNCAPPED, RowUpdate, SendPlan, plan_sends, settle
 
@@ -43,46 +43,6 @@ QUEUE = "push"
 BATCH = 500
 LEASE_SECONDS = 120
 SEND_RETRY = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=5.0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Providers, chosen by configuration (PUSH_APNS_*, PUSH_FCM_*, PUSH_HMS_*)
-
-
-def build_providers(cfg) -> dict:
-    providers: dict = {}
-    if cfg.PUSH_APNS_KEY_FILE and cfg.PUSH_APNS_TEAM_ID and cfg.PUSH_APNS_KEY_ID:
-        from push.providers.apns import PRODUCTION_URL, ApnsProvider
-        with open(cfg.PUSH_APNS_KEY_FILE, "rb") as fh:
-            key = fh.read()
-        providers["apns"] = ApnsProvider(team_id=cfg.PUSH_APNS_TEAM_ID, key_id=cfg.PUSH_APNS_KEY_ID, private_key=key,
-                                         topic=cfg.PUSH_APNS_TOPIC, base_url=cfg.PUSH_APNS_URL or PRODUCTION_URL)
-    if cfg.PUSH_FCM_CREDENTIALS_FILE:
-        from push.providers.fcm import PRODUCTION_URL, FcmProvider, ServiceAccount
-        providers["fcm"] = FcmProvider(service_account=ServiceAccount.from_file(cfg.PUSH_FCM_CREDENTIALS_FILE),
-                                       base_url=cfg.PUSH_FCM_URL or PRODUCTION_URL)
-    if cfg.PUSH_HMS_APP_ID and cfg.PUSH_HMS_CLIENT_SECRET:
-        from push.providers.hms import PRODUCTION_URL, TOKEN_URL, HmsProvider
-        providers["hms"] = HmsProvider(app_id=cfg.PUSH_HMS_APP_ID, client_secret=cfg.PUSH_HMS_CLIENT_SECRET,
-                                       base_url=cfg.PUSH_HMS_URL or PRODUCTION_URL,
-                                       token_url=cfg.PUSH_HMS_TOKEN_URL or TOKEN_URL)
-    return providers
-
-
-def providers() -> dict:
-    """The app's provider clients, built once per process (they hold connections and tokens)."""
-    cached = current_app.extensions.get("ssb.push_providers")
-    if cached is None:
-        cached = current_app.extensions["ssb.push_providers"] = build_providers(get_config())
-    return cached
-
-
-def reset_providers() -> None:
-    for provider in (current_app.extensions.pop("ssb.push_providers", None) or {}).values():
-        try:
-            provider.close()
-        except Exception:  # pragma: no cover
-            pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,7 +134,7 @@ def _load_inputs(rows: list[PushOutbox], now: int) -> dict:
 def _send(plan: SendPlan, *, sleep) -> dict[tuple, SendResult]:
     """Each group's tokens through its platform's client: results by (platform, message, token)."""
     results: dict[tuple, SendResult] = {}
-    clients = providers()
+    clients = push_providers()
     for (platform, mkey), tokens in plan.groups.items():
         provider = clients.get(platform)
         if provider is None:

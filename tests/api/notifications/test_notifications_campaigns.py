@@ -281,13 +281,13 @@ def test_resume_inline_without_any_worker(app, client, operator, town, monkeypat
 def test_push_provider_outage_is_retried_with_backoff(app, client, clock, residents, hms, monkeypatch):
     from api.extensions import get_config
     from api.notifications.inbox import deliver_to_user
-    from push.outbox import reset_providers
+    from push.clients import rebuild_providers
     [me] = residents([{}])
     register_device(client, me, "hms-while-down")
     with app.app_context():
         real_url = get_config().PUSH_HMS_URL
         monkeypatch.setattr(get_config(), "PUSH_HMS_URL", "http://127.0.0.1:1")       # provider unreachable
-        reset_providers()
+        rebuild_providers(app)
         deliver_to_user(me.user_id, category="service", title="办件", body="已受理", deep_link=None,
                         now=int(clock()))
         db.session.commit()
@@ -296,7 +296,7 @@ def test_push_provider_outage_is_retried_with_backoff(app, client, clock, reside
         assert (row.status, row.reason, row.attempts) == ("pending", "retrying", 1)
         assert row.not_before > int(clock()) and first.get("pending:retrying") == 1
         monkeypatch.setattr(get_config(), "PUSH_HMS_URL", real_url)                     # provider is back
-        reset_providers()
+        rebuild_providers(app)
         assert relay(sleep=lambda s: None).get("claimed", 0) == 0                        # not due yet
         clock.advance(3600)
         relay(sleep=lambda s: None)
