@@ -26,60 +26,23 @@ BLUEPRINT_MODULES = (
 def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     """The API with every capability. `plugins` (push delivery, the mini-program adapter, web
     pages: see wsgi.py) each get `init_app(app, api)` before jobs bind and limits apply."""
-    from api import embedded_redis
+    from api.cli import register_cli
     from api.codes import holder_cache
-    from api.enterprises.registry import enterprise_registry_from_config
-    from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis
-    from api.identity.auth import authenticate_access_token
-    from api.identity.otp import OtpService
-    from api.identity.population import registry_from_config
-    from api.identity.sms import sms_from_config
+    from api.extensions import apply_route_limits, init_database, init_rate_limiter
     from api.jobs import init_broker
-    from api.keyring import KeyRingProvider, ensure_dev_key
     from api.observability import configure_logging, init_request_tracking
     from api.unit_of_work import install as install_unit_of_work
 
     config = config or Config.from_env()
     configure_logging(config.LOG_LEVEL)
-    if not config.REDIS_URL:
-        config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
-
-    app = Flask(__name__, instance_path=config.INSTANCE_DIR)
-    app.config.update(config.flask_settings())
-    app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
-    if config.TRUST_PROXY_HOPS:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
-
-    app.extensions["ssb.config"] = config
-    app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
-    redis_client = init_redis(config.REDIS_URL)
-    app.extensions["ssb.redis"] = redis_client
-    if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
-        ensure_dev_key(config.KEYS_DIR)
-    app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
-
+    app = _flask_app(config)
+    _init_stores(app, config)
     init_database(app)
     init_rate_limiter(app)
     init_request_tracking(app)
-    api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    register_blueprints(app, api, BLUEPRINT_MODULES)
-    app.extensions["ssb.api"] = api
+    api = _init_api(app)
     install_unit_of_work(app, flush_collectors=(holder_cache.collect_changes,))
-
-    app.extensions["ssb.otp"] = OtpService(
-        redis=redis_client, rate_limiter=app.extensions["ssb.rate_limiter"], sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
-        secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
-        cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
-        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
-    app.extensions["ssb.authenticate"] = authenticate_access_token
-    app.extensions["ssb.enterprise_registry"] = enterprise_registry_from_config(
-        config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,
-        session_factory=lambda: db.session, blind_index=app.extensions["ssb.pii"].blind_index)
-    app.extensions["ssb.population_registry"] = registry_from_config(
-        config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session,
-        blind_index=app.extensions["ssb.pii"].blind_index)
+    _init_services(app, config)
 
     for plugin in plugins:
         plugin.init_app(app, api)
@@ -87,9 +50,72 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
     _register_error_handlers(app, api)
     _register_json_only(app)
-    from api.cli import register_cli
     register_cli(app)
     return app
+
+
+def _flask_app(config: Config) -> Flask:
+    """Flask with the configuration's settings; Redis embedded when no REDIS_URL is set."""
+    from api import embedded_redis
+
+    if not config.REDIS_URL:
+        config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
+    app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app.config.update(config.flask_settings())
+    app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
+    if config.TRUST_PROXY_HOPS:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
+    return app
+
+
+def _init_stores(app: Flask, config: Config) -> None:
+    """Configuration, the PII cipher, Redis and the signing key ring on app.extensions."""
+    from api.extensions import init_redis
+    from api.keyring import KeyRingProvider, ensure_dev_key
+
+    app.extensions["ssb.config"] = config
+    app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
+    app.extensions["ssb.redis"] = init_redis(config.REDIS_URL)
+    if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
+        ensure_dev_key(config.KEYS_DIR)
+    app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
+
+
+def _init_api(app: Flask):
+    """The OpenAPI-documented API with every capability's blueprints."""
+    from api.extensions import Api
+
+    api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_blueprints(app, api, BLUEPRINT_MODULES)
+    app.extensions["ssb.api"] = api
+    return api
+
+
+def _init_services(app: Flask, config: Config) -> None:
+    """The services use cases reach through the extensions' accessors: OTP (with its SMS
+    sender), the authenticator and the population and enterprise registries."""
+    from api.enterprises.registry import enterprise_registry_from_config
+    from api.extensions import db
+    from api.identity.auth import authenticate_access_token
+    from api.identity.otp import OtpService
+    from api.identity.population import registry_from_config
+    from api.identity.sms import sms_from_config
+
+    blind_index = app.extensions["ssb.pii"].blind_index
+    app.extensions["ssb.otp"] = OtpService(
+        redis=app.extensions["ssb.redis"], rate_limiter=app.extensions["ssb.rate_limiter"],
+        sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
+        secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
+        cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
+        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
+    app.extensions["ssb.authenticate"] = authenticate_access_token
+    app.extensions["ssb.enterprise_registry"] = enterprise_registry_from_config(
+        config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,
+        session_factory=lambda: db.session, blind_index=blind_index)
+    app.extensions["ssb.population_registry"] = registry_from_config(
+        config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session, blind_index=blind_index)
 
 
 def register_blueprints(app: Flask, api, module_names) -> None:

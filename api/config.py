@@ -55,7 +55,7 @@ class Config:
     ENTERPRISE_REGISTRY_API_KEY: str = ""        # empty: REGISTRY_API_KEY
     # Push providers (notifications): a platform is enabled when its credentials are set; the
     # URLs default to the providers' production endpoints (tests point them at loopback fakes).
-    PUSH_APNS_URL: str = ""
+    PUSH_APNS_URL: str = ""                # development builds: https://api.sandbox.push.apple.com
     PUSH_APNS_TEAM_ID: str = ""
     PUSH_APNS_KEY_ID: str = ""
     PUSH_APNS_KEY_FILE: str = ""           # PEM of the .p8 token-signing key

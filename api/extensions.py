@@ -204,8 +204,11 @@ def population_registry():
     return current_app.extensions["ssb.population_registry"]
 
 
-def get_keyring():
-    return current_app.extensions["ssb.keyring"].current()
+def get_keyring(*, reload: bool = False):
+    """The signing key ring (re-read from KEYS_DIR when it changed, at most every few seconds;
+    at once with `reload`, after a rotation this process has not seen yet)."""
+    provider = current_app.extensions["ssb.keyring"]
+    return provider.reload() if reload else provider.current()
 
 
 def now() -> int:

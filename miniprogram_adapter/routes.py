@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from api.errors import AppError
 from api.extensions import Blueprint, StrictParser, db, now
-from miniprogram_adapter import services
+from miniprogram_adapter import apps, consents, login, messages, releases
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.schemas import (
     MpConsentList,
@@ -63,9 +63,9 @@ class MiniPrograms(MethodView):
     @admin_blp.errors(422)
     def post(self, body):
         """Register a mini-program; its secret is shown once"""
-        return services.register_miniprogram(name=body["name"], owner_org=body["owner_org"], scopes=body["scopes"],
-                                             request_domain=body["request_domain"],
-                                             created_by=g.principal.user_id, now=now())
+        return apps.register_miniprogram(name=body["name"], owner_org=body["owner_org"], scopes=body["scopes"],
+                                         request_domain=body["request_domain"],
+                                         created_by=g.principal.user_id, now=now())
 
 
 @admin_blp.route("/<appid>/secret")
@@ -75,7 +75,7 @@ class MiniProgramSecret(MethodView):
     @admin_blp.errors(404)
     def post(self, appid):
         """Rotate a mini-program's secret: the old one and its access tokens stop working at once"""
-        return services.rotate_secret(appid=appid, now=now())
+        return apps.rotate_secret(appid=appid, now=now())
 
 
 # ---------------------------------------------------------------------------- residents
@@ -91,7 +91,7 @@ class LoginCode(MethodView):
     @resident_blp.errors(404, 429)
     def post(self, appid):
         """A single-use login code for the mini-program (what wx.login gives), valid 5 minutes"""
-        return services.issue_login_code(user_id=g.principal.user_id, appid=appid, now=now())
+        return login.issue_login_code(user_id=g.principal.user_id, appid=appid, now=now())
 
 
 @resident_blp.route("/mp/<appid>/phone-code")
@@ -101,7 +101,7 @@ class PhoneCode(MethodView):
     @resident_blp.errors(404, 429)
     def post(self, appid):
         """A single-use code for getuserphonenumber (what the getPhoneNumber button gives); needs scope.phone consent"""
-        return services.issue_phone_code(user_id=g.principal.user_id, appid=appid, now=now())
+        return login.issue_phone_code(user_id=g.principal.user_id, appid=appid, now=now())
 
 
 @resident_blp.route("/mp/<appid>/consents")
@@ -112,7 +112,7 @@ class Consents(MethodView):
     @resident_blp.errors(404, 422)
     def post(self, body, appid):
         """Consent to scopes the mini-program is allowed to ask for"""
-        return services.grant_consent(user_id=g.principal.user_id, appid=appid, scopes=body["scopes"], now=now())
+        return consents.grant_consent(user_id=g.principal.user_id, appid=appid, scopes=body["scopes"], now=now())
 
 
 @resident_blp.route("/mp/<appid>/user-info")
@@ -122,7 +122,7 @@ class UserInfo(MethodView):
     @resident_blp.errors(404, 409, 429)
     def get(self, appid):
         """My user info for the mini-program, signed and encrypted with its session_key (wx.getUserProfile)"""
-        return services.user_info_bundle(user_id=g.principal.user_id, appid=appid, now=now())
+        return releases.user_info_bundle(user_id=g.principal.user_id, appid=appid, now=now())
 
 
 @resident_blp.route("/me/consents")
@@ -131,7 +131,7 @@ class MyConsents(MethodView):
     @resident_blp.response(200, MpConsentList)
     def get(self):
         """The mini-programs I consented to, with their scopes"""
-        return services.list_consents(user_id=g.principal.user_id)
+        return consents.list_consents(user_id=g.principal.user_id)
 
 
 @resident_blp.route("/me/consents/<appid>")
@@ -141,7 +141,7 @@ class MyConsent(MethodView):
     @resident_blp.errors(404)
     def delete(self, appid):
         """Revoke every consent I gave a mini-program; it takes effect at once"""
-        services.revoke_consent(user_id=g.principal.user_id, appid=appid)
+        consents.revoke_consent(user_id=g.principal.user_id, appid=appid)
 
 
 # ---------------------------------------------------------------------------- WeChat-compatible
@@ -244,8 +244,8 @@ class JsCode2Session(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def get(self, query):
         """code2Session: exchange a login code for {openid, session_key, unionid} (WeChat-compatible)"""
-        return services.code_to_session(appid=query["appid"], secret=query["secret"], js_code=query["js_code"],
-                                        grant_type=query["grant_type"], now=now())
+        return login.code_to_session(appid=query["appid"], secret=query["secret"], js_code=query["js_code"],
+                                     grant_type=query["grant_type"], now=now())
 
 
 @wx_blp.route("/cgi-bin/token")
@@ -255,8 +255,8 @@ class CgiToken(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def get(self, query):
         """getAccessToken: an app access token for 7200 s (WeChat-compatible)"""
-        return services.get_access_token(grant_type=query["grant_type"], appid=query["appid"],
-                                         secret=query["secret"], now=now())
+        return apps.get_access_token(grant_type=query["grant_type"], appid=query["appid"],
+                                     secret=query["secret"], now=now())
 
 
 @wx_blp.route("/cgi-bin/stable_token")
@@ -266,8 +266,8 @@ class StableToken(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def post(self, body):
         """getStableAccessToken: the same token until it expires unless force_refresh (WeChat-compatible)"""
-        return services.get_stable_token(grant_type=body["grant_type"], appid=body["appid"], secret=body["secret"],
-                                         force_refresh=bool(body["force_refresh"]), now=now())
+        return apps.get_stable_token(grant_type=body["grant_type"], appid=body["appid"], secret=body["secret"],
+                                     force_refresh=bool(body["force_refresh"]), now=now())
 
 
 @wx_blp.route("/wxa/business/getuserphonenumber")
@@ -278,7 +278,7 @@ class GetUserPhoneNumber(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def post(self, query, body):
         """getPhoneNumber: the resident's phone for a phone code, with scope.phone consent (WeChat-compatible)"""
-        return services.get_phone_number(access_token=query["access_token"], code=body["code"], now=now())
+        return releases.get_phone_number(access_token=query["access_token"], code=body["code"], now=now())
 
 
 @wx_blp.route("/ssb/realname/get")
@@ -289,7 +289,7 @@ class RealnameGet(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def post(self, query, body):
         """Suishenban extension: verified name and masked identity number, with scope.realname consent"""
-        return services.get_realname(access_token=query["access_token"], openid=body["openid"], now=now())
+        return releases.get_realname(access_token=query["access_token"], openid=body["openid"], now=now())
 
 
 @wx_blp.route("/ssb/licence/get")
@@ -300,7 +300,7 @@ class LicenceGet(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def post(self, query, body):
         """Suishenban extension: one e-licence of the resident, with scope.licence.<type> consent"""
-        return services.get_licence(access_token=query["access_token"], openid=body["openid"],
+        return releases.get_licence(access_token=query["access_token"], openid=body["openid"],
                                     licence_type=body["type"], now=now())
 
 
@@ -312,7 +312,7 @@ class SubscribeSend(MethodView):
     @wx_blp.alt_response(400, schema=WxErrorFields, description=BAD_REQUEST_DOC)
     def post(self, query, body):
         """subscribeMessage.send: a message into the resident's inbox, with scope.subscribe_message consent"""
-        return services.send_subscribe_message(access_token=query["access_token"], touser=body["touser"],
+        return messages.send_subscribe_message(access_token=query["access_token"], touser=body["touser"],
                                                template_id=body["template_id"], data=body["data"],
                                                page=body["page"], now=now())
 

@@ -12,8 +12,6 @@ import threading
 import time
 from datetime import date
 
-from flask import current_app
-
 from api import hooks
 from api.access.records import record_access
 from api.codes import holder_cache, venues
@@ -167,7 +165,7 @@ def _verify_claims(payload: str, now: int) -> dict:
     with _reload_lock:
         if time.monotonic() - _last_reload[0] > 1.0:
             _last_reload[0] = time.monotonic()
-            current_app.extensions["ssb.keyring"].reload()
+            get_keyring(reload=True)
     return verify_code(payload, _published(get_keyring(), now), now, leeway=cfg.CLOCK_SKEW, issuer=cfg.TOKEN_ISSUER)
 
 

@@ -37,7 +37,3 @@ class SessionSchema(Schema):
     created_at = ma.fields.DateTime(required=True)
     last_seen_at = ma.fields.DateTime(required=True)
     current = ma.fields.Boolean(required=True)
-
-
-class SessionPath(Schema):
-    session_id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{32}$"))

@@ -69,8 +69,17 @@ class HttpSmsGateway:
                 "Content-Type": "application/json", "X-Api-Timestamp": ts, "X-Api-Signature": signature})
         except httpx.HTTPError as exc:
             raise SmsError(type(exc).__name__) from exc
-        if response.status_code != 200 or response.json().get("status") != "queued":
+        if response.status_code != 200 or not _queued(response):
             raise SmsError(f"gateway answered {response.status_code}")
+
+
+def _queued(response: httpx.Response) -> bool:
+    """The gateway's 200 says it queued the message (a proxy's error page does not)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("status") == "queued"
 
 
 def sms_from_config(backend: str, api_key: str = "") -> SmsSender:

@@ -21,7 +21,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 FLAG_ATTRIBUTES = ("veteran", "disabled", "living_alone")
-PERSON_ATTRIBUTES = ("age", "district", "hukou") + FLAG_ATTRIBUTES
 
 
 def _date_key(d: date) -> int:
