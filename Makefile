@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate worker bench loadtest clean
+.PHONY: run stop test lint migrate worker bench loadtest clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-loadtest.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -19,6 +19,10 @@ migrate: $(STAMP)
 # by default; DATABASE_URL / REDIS_URL point elsewhere.
 run: migrate
 	$(BIN)/python -m api.devserver
+
+# Ctrl-C stops `make run`; the embedded Redis under instance/ keeps running until this.
+stop:
+	test ! -x $(BIN)/python || $(BIN)/python -m api.devserver stop
 
 # ruff + mypy (pyproject.toml), then the suite
 lint: $(STAMP)

@@ -72,7 +72,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         redis=redis_client, rate_limiter=app.extensions["ssb.rate_limiter"], sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
         secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
         cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
-        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
+        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP, reveal_codes=config.DEV_SHOW_OTP)
     app.extensions["ssb.authenticate"] = authenticate_access_token
     app.extensions["ssb.enterprise_registry"] = enterprise_registry_from_config(
         config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,

@@ -9,4 +9,8 @@
 
 def init_app(app, api) -> None:
     from api import register_blueprints
+    from api.demo import register_step
+    from miniprogram_adapter.demo import register_demo_miniprogram
+
     register_blueprints(app, api, ("miniprogram_adapter.routes",))
+    register_step(app, register_demo_miniprogram)   # `flask --app wsgi demo`: the demo app

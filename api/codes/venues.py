@@ -96,6 +96,13 @@ def get_venue(public_id: str) -> dict:
     return _venue_view(_get_venue(public_id))
 
 
+def venue_named(name: str, *, created_by: int) -> dict | None:
+    """The oldest venue of this name an operator created, or None (lets scripts be re-run)."""
+    venue = db.session.scalar(select(Venue).where(Venue.name == name, Venue.created_by == created_by)
+                              .order_by(Venue.id).limit(1))
+    return None if venue is None else _venue_view(venue)
+
+
 def _staff_view(grant: VenueStaff, user: User) -> dict:
     from api.pii import mask_phone
     return {"user_id": user.id, "phone": mask_phone(user.phone), "name": user.masked_name,

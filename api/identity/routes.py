@@ -22,8 +22,11 @@ class Otp(MethodView):
 
         The same answer for registered and unknown numbers. Resend cooldown 60 s; caps per
         phone, per IP and per day answer 429 with Retry-After."""
-        wait = otp_service().request_code(normalise_phone(body["phone"]), client_ip=client_ip())
-        return {"sent": True, "resend_after": wait}
+        sent = otp_service().request_code(normalise_phone(body["phone"]), client_ip=client_ip())
+        answer = {"sent": True, "resend_after": sent.resend_after}
+        if sent.dev_code is not None:   # development only (DEV_SHOW_OTP)
+            answer["dev_code"] = sent.dev_code
+        return answer
 
 
 @blp.route("/login")

@@ -11,6 +11,9 @@ class OtpRequest(Schema):
 class OtpAccepted(Schema):
     sent = ma.fields.Boolean(required=True)
     resend_after = ma.fields.Integer(required=True, metadata={"description": "seconds before another code"})
+    dev_code = ma.fields.String(metadata={
+        "description": "development only (DEV_SHOW_OTP with the console or file SMS backend): the code "
+                       "itself; never present otherwise"})
 
 
 class LoginRequest(Schema):
