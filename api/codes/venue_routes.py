@@ -8,6 +8,7 @@ from api.codes.venue_schemas import (
     CheckinRequest,
     CheckinSchema,
     DisableRequest,
+    MyVenues,
     PlaceCodeSchema,
     UserStatusSchema,
     VenueCreate,
@@ -92,6 +93,21 @@ class AdminDisableUser(MethodView):
     def post(self, body, user_id):
         """Disable an account: signs it out, refuses its codes, publishes its holder as revoked"""
         return venues.disable_user(operator=g.principal, user_id=user_id, reason=body["reason"], now=now())
+
+
+@blp.route("/v1/me/venues")
+class MyVenueList(MethodView):
+    @blp.auth()
+    @blp.response(200, MyVenues)
+    def get(self):
+        """The venues where I am staff, with the scenes I may verify there
+
+        Any signed-in account may ask; the list holds the active venues where an operator
+        granted the caller staff rights (`POST /v1/admin/venues/{id}/staff`), empty otherwise.
+        A grant counts here and in `POST /v1/verify` at once; `POST /v1/presentations/verify`
+        needs the `staff` role in the access token, which a session started before the first
+        grant gets at its next refresh. Scanners (`/scan`) offer this list to pick from."""
+        return venues.my_venues(g.principal)
 
 
 @blp.route("/v1/venues/<string:venue_id>/place-code")

@@ -135,6 +135,18 @@ def grant_staff(*, operator: Principal, venue_id: str, phone: str, scenes: list[
     return _staff_view(grant, user)
 
 
+def my_venues(principal: Principal) -> dict:
+    """The active venues where the caller holds a staff grant, with the scenes granted there (what
+    a scanner offers to pick from); empty for anyone else. Grants count at once, whatever roles
+    the caller's token carries."""
+    rows = db.session.execute(select(Venue, VenueStaff).join(VenueStaff, VenueStaff.venue_id == Venue.id)
+                              .where(VenueStaff.user_id == principal.user_id, VenueStaff.revoked_at.is_(None),
+                                     Venue.status == "active")
+                              .order_by(Venue.name, Venue.id))
+    return {"items": [_venue_view(v) | {"granted_scenes": list(grant.scenes), "granted_at": grant.granted_at}
+                      for v, grant in rows]}
+
+
 def list_staff(*, venue_id: str) -> list[dict]:
     venue = _get_venue(venue_id)
     rows = db.session.execute(select(VenueStaff, User).join(User, VenueStaff.user_id == User.id)
