@@ -15,6 +15,22 @@ from api.pii import PiiCipher
 
 log = logging.getLogger("ssb")
 
+API_DESCRIPTION = """Backend of the Suishenban (随申办) super-app: residents sign in by SMS code, show
+their 随申码 and e-licences, read their inbox; venue staff verify; departments issue; mini-programs
+integrate through a WeChat-compatible API.
+
+**Signing in**: `POST /v1/auth/otp` then `POST /v1/auth/login` answer an access token; send it as
+`Authorization: Bearer ...` (the `bearerAuth` scheme). Each operation says who may call it.
+Departments use their own issuer tokens (`issuerAuth`); the WeChat-compatible paths use WeChat's
+`appid`/`secret` and `access_token` query parameters.
+
+**Errors**: every failure answers one envelope, `{code, status, error, message, errors,
+request_id}`; `error` is a stable machine code clients branch on, `message` is zh-CN or en by
+`Accept-Language`. Each operation lists the codes it answers (also as `x-error-codes`). Any
+operation may also answer `PAYLOAD_TOO_LARGE` (413), `UNSUPPORTED_MEDIA_TYPE` (415, bodies are
+JSON), `RATE_LIMITED` (429, with Retry-After), `INTERNAL_ERROR` (500) and `DATABASE_UNAVAILABLE`
+or `REDIS_UNAVAILABLE` (503, with Retry-After)."""
+
 # The capabilities' route modules; each exposes `blp`, or `blueprints` for several.
 BLUEPRINT_MODULES = (
     "api.identity.routes", "api.identity.me_routes", "api.enterprises.routes", "api.codes.routes",
@@ -62,8 +78,11 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     init_database(app)
     init_rate_limiter(app)
     init_request_tracking(app)
-    api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION},
+                                "servers": [{"url": config.PUBLIC_BASE_URL, "description": "PUBLIC_BASE_URL"}]})
+    api.spec.components.security_scheme("bearerAuth", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "Access token (typ at+jwt) from POST /v1/auth/login or /v1/auth/refresh"})
     register_blueprints(app, api, BLUEPRINT_MODULES)
     app.extensions["ssb.api"] = api
     install_unit_of_work(app, flush_collectors=(holder_cache.collect_changes,))
