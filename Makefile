@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed-dev
 PIP_INSTALL := $(BIN)/pip install -q --require-hashes
 
-.PHONY: run test lint migrate bench loadtest lock clean
+.PHONY: run stop test lint migrate bench loadtest lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ migrate: $(RUN_STAMP)
 # by default; DATABASE_URL / REDIS_URL point elsewhere.
 run: migrate
 	$(BIN)/python -m api.devserver
+
+# Ctrl-C stops `make run`; the embedded Redis under instance/ keeps running until this.
+stop:
+	test ! -x $(BIN)/python || $(BIN)/python -m api.devserver stop
 
 # ruff + mypy (pyproject.toml), then the suite
 lint: $(STAMP)

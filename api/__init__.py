@@ -15,6 +15,22 @@ from api.pii import PiiCipher
 
 log = logging.getLogger("ssb")
 
+API_DESCRIPTION = """Backend of the Suishenban (随申办) super-app: residents sign in by SMS code, show
+their 随申码 and e-licences, read their inbox; venue staff verify; departments issue; mini-programs
+integrate through a WeChat-compatible API.
+
+**Signing in**: `POST /v1/auth/otp` then `POST /v1/auth/login` answer an access token; send it as
+`Authorization: Bearer ...` (the `bearerAuth` scheme). Each operation says who may call it.
+Departments use their own issuer tokens (`issuerAuth`); the WeChat-compatible paths use WeChat's
+`appid`/`secret` and `access_token` query parameters.
+
+**Errors**: every failure answers one envelope, `{code, status, error, message, errors,
+request_id}`; `error` is a stable machine code clients branch on, `message` is zh-CN or en by
+`Accept-Language`. Each operation lists the codes it answers (also as `x-error-codes`). Any
+operation may also answer `PAYLOAD_TOO_LARGE` (413), `UNSUPPORTED_MEDIA_TYPE` (415, bodies are
+JSON), `RATE_LIMITED` (429, with Retry-After), `INTERNAL_ERROR` (500) and `DATABASE_UNAVAILABLE`
+or `REDIS_UNAVAILABLE` (503, with Retry-After)."""
+
 # The capabilities' route modules; each exposes `blp`, or `blueprints` for several.
 BLUEPRINT_MODULES = (
     "api.identity.routes", "api.identity.me_routes", "api.enterprises.routes", "api.codes.routes",
@@ -86,8 +102,12 @@ def _init_api(app: Flask):
     """The OpenAPI-documented API with every capability's blueprints."""
     from api.extensions import Api
 
-    api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    config = app.extensions["ssb.config"]
+    api = Api(app, spec_kwargs={"info": {"description": API_DESCRIPTION},
+                                "servers": [{"url": config.PUBLIC_BASE_URL, "description": "PUBLIC_BASE_URL"}]})
+    api.spec.components.security_scheme("bearerAuth", {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "Access token (typ at+jwt) from POST /v1/auth/login or /v1/auth/refresh"})
     register_blueprints(app, api, BLUEPRINT_MODULES)
     app.extensions["ssb.api"] = api
     return api
@@ -109,7 +129,7 @@ def _init_services(app: Flask, config: Config) -> None:
         sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),
         secret_key=config.SECRET_KEY, ttl=config.OTP_TTL, max_attempts=config.OTP_MAX_ATTEMPTS,
         cooldown=config.OTP_RESEND_COOLDOWN, daily_cap_per_phone=config.OTP_DAILY_CAP_PER_PHONE,
-        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP)
+        hourly_cap_per_ip=config.OTP_HOURLY_CAP_PER_IP, reveal_codes=config.DEV_SHOW_OTP)
     app.extensions["ssb.authenticate"] = authenticate_access_token
     app.extensions["ssb.enterprise_registry"] = enterprise_registry_from_config(
         config.ENTERPRISE_REGISTRY_BACKEND, config.ENTERPRISE_REGISTRY_API_KEY or config.REGISTRY_API_KEY,

@@ -49,6 +49,8 @@ class Config:
     # Adapters
     SMS_BACKEND: str = "console"           # console | file:PATH | http:URL
     SMS_GATEWAY_KEY: str = ""
+    DEV_SHOW_OTP: bool = False             # development: the OTP answer and sign-in pages show the code;
+                                           # refused unless SMS_BACKEND is console or file:
     REGISTRY_BACKEND: str = "local"        # local | http:URL
     REGISTRY_API_KEY: str = ""
     ENTERPRISE_REGISTRY_BACKEND: str = "local"   # local | http:URL
@@ -87,6 +89,8 @@ class Config:
     TRUST_LIST_TTL: int = 24 * 3600                # validity of /.well-known/trust-list.json
     TRUST_SCAN_RETENTION_DAYS: int = 30            # peer scans and refresh records are purged after this
     # HTTP
+    BIND: str = "127.0.0.1:8000"           # where `make run` (api/devserver.py) listens
+    WEB_CONCURRENCY: int = 2               # gunicorn workers under `make run`
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True
     TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
@@ -122,6 +126,9 @@ class Config:
             self.SECRET_KEY = _dev_secret(instance, "secret_key")
         if not self.DATA_KEY:
             self.DATA_KEY = _dev_secret(instance, "data_key")
+        if self.DEV_SHOW_OTP and not (self.SMS_BACKEND == "console" or self.SMS_BACKEND.startswith("file:")):
+            # A real gateway means real phones: their codes must never travel in an HTTP answer.
+            raise ValueError("DEV_SHOW_OTP is for development: it needs SMS_BACKEND=console or file:PATH")
         return self
 
     def flask_settings(self) -> dict:

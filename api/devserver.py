@@ -1,7 +1,9 @@
 """`make run`: gunicorn (the API), a Dramatiq worker, the push outbox relay and the trust-federation
-refresh loop, stopped together.
+refresh loop, stopped together by Ctrl-C. `make stop` (`python -m api.devserver stop`) also stops
+the embedded Redis.
 
-All are started after the embedded Redis (if no REDIS_URL) is up, so they share it.
+All are started after the embedded Redis (if no REDIS_URL) is up, so they share it; that Redis
+outlives them (the CLI and tests reuse it) until `make stop`.
 """
 from __future__ import annotations
 
@@ -16,17 +18,21 @@ from api import embedded_redis
 from api.config import Config
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     config = Config.from_env()
+    if (argv if argv is not None else sys.argv[1:]) == ["stop"]:
+        embedded_redis.stop(config.INSTANCE_DIR)
+        print(f"embedded Redis under {config.INSTANCE_DIR} stopped", file=sys.stderr)
+        return 0
     env = dict(os.environ)
     if not config.REDIS_URL:
         env["REDIS_URL"] = embedded_redis.ensure_running(config.INSTANCE_DIR)
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ssb-metrics-"))
-    bind = env.get("BIND", "127.0.0.1:8000")
+    bind = config.BIND
     bin_dir = os.path.dirname(sys.executable)
     procs = [
-        subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", env.get("WEB_CONCURRENCY", "2"),
-                          "--access-logfile", "-", "--access-logformat", "%(h)s %(m)s %(U)s %(s)s %(M)sms",
+        # No gunicorn access log: the app logs every request once, as JSON with its request id.
+        subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", str(config.WEB_CONCURRENCY),
                           "wsgi:app"], env=env),
         subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "wsgi:broker", "--processes", "1", "--threads", "4"],
                          env=env),
@@ -35,7 +41,9 @@ def main() -> int:
         # Trust federation: enqueues a refresh of each peer platform's JWKS when it is due.
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "trust", "refresh", "--loop"], env=env),
     ]
-    print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops", file=sys.stderr)
+    print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops it, `make stop` the "
+          f"embedded Redis too\nDemo data (people, venue, licence, mini-program): .venv/bin/flask --app wsgi demo",
+          file=sys.stderr)
 
     def stop(*_):
         for p in procs:

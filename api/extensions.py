@@ -5,6 +5,7 @@ a module never opens a connection.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import time
 from collections.abc import Callable, Iterable
@@ -113,9 +114,18 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """Adds `auth`: authentication + role check + the OpenAPI security requirement and 401/403."""
+    """Adds `auth` (authentication + role check + the OpenAPI security requirement and 401/403)
+    and `errors` (the failures an operation can answer, by machine code from api/error_codes.py,
+    rendered into its response descriptions and an `x-error-codes` extension)."""
 
     ARGUMENTS_PARSER = StrictParser()
+    # Failures answer our error envelope; a blueprint speaking another protocol (WeChat's
+    # errcodes) sets this False and documents its own.
+    ENVELOPE_ERRORS = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(_document_error_codes)
 
     def auth(self, *, roles: Iterable[str] = (), scheme: str = "bearerAuth",
              authenticate: Callable | None = None):
@@ -132,19 +142,64 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper = self.doc(security=[{scheme: []}])(wrapper)
             wrapper = self.alt_response(401, schema=ErrorSchema, description="Missing or invalid credentials")(wrapper)
             wrapper = self.alt_response(403, schema=ErrorSchema, description="Not allowed")(wrapper)
-            return wrapper
+            codes = ("UNAUTHENTICATED", "INVALID_TOKEN", *(("ROLE_REQUIRED",) if required else ()))
+            return _with_error_codes(wrapper, codes)
 
         return decorator
 
-    def errors(self, *statuses: int):
-        """Document the envelope for the failures an operation can answer with."""
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's, plus VALIDATION_ERROR among the operation's error codes."""
+        decorator = super().arguments(schema, **kwargs)
+        if not self.ENVELOPE_ERRORS:
+            return decorator
+        return lambda func: _with_error_codes(decorator(func), ("VALIDATION_ERROR",))
+
+    def errors(self, *failures: int | str):
+        """Document the failures an operation can answer: machine codes of the catalogue
+        (`"VENUE_NOT_FOUND"`, each under its HTTP status with its en and zh-CN messages), or bare
+        HTTP statuses (`404`) where no code is more precise."""
 
         def decorator(func):
-            for status in statuses:
+            for status in (f for f in failures if isinstance(f, int)):
                 func = self.alt_response(status, schema=ErrorSchema, description=_describe(status))(func)
-            return func
+            return _with_error_codes(func, [f for f in failures if isinstance(f, str)])
 
         return decorator
+
+
+def _with_error_codes(func, names: Iterable[str]):
+    names = list(names)
+    if names:
+        func._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))
+        func._apidoc["error_codes"] = list(func._apidoc.get("error_codes", [])) + names
+    return func
+
+
+def _document_error_codes(doc: dict, doc_info: dict, **_kwargs) -> dict:
+    """Render an operation's machine codes: one line per code in the description of its status's
+    response (created with the envelope schema if missing) and `x-error-codes` for tools. A name
+    missing from the catalogue is listed with `status: null` (tests/api/test_openapi_docs.py
+    fails on it) rather than breaking the whole document."""
+    from api.errors import CATALOGUE
+
+    names = list(dict.fromkeys(doc_info.get("error_codes", ())))
+    if not names:
+        return doc
+    responses = doc.setdefault("responses", {})
+    known = [CATALOGUE[n] for n in names if n in CATALOGUE]
+    for status in sorted({c.status for c in known}):
+        key = next((k for k in responses if str(k) == str(status)), status)
+        response = responses.get(key)
+        if not isinstance(response, dict):   # absent, or a shared component's name
+            response = {"description": _describe(status),
+                        "content": {"application/json": {"schema": ErrorSchema}}}
+        lines = "\n".join(f"- `{c.name}`: {c.en} {c.zh}" for c in known if c.status == status)
+        response["description"] = f"{response.get('description') or _describe(status)}\n\n{lines}"
+        responses[key] = response
+    doc["x-error-codes"] = [
+        {"code": n, "status": CATALOGUE[n].status, "en": CATALOGUE[n].en, "zh-CN": CATALOGUE[n].zh}
+        if n in CATALOGUE else {"code": n, "status": None} for n in names]
+    return doc
 
 
 def _describe(status: int) -> str:

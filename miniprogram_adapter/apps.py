@@ -8,6 +8,8 @@ import json
 import re
 import secrets
 
+from sqlalchemy import select
+
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_redis
@@ -42,9 +44,10 @@ def _check_scopes(scopes: list[str]) -> list[str]:
 
 
 def register_miniprogram(*, name: str, owner_org: str, scopes: list[str], request_domain: str | None,
-                         created_by: int | None, now: int) -> dict:
-    """A new app; the secret is returned here once and only its keyed hash is kept."""
-    secret = _new_secret()
+                         created_by: int | None, now: int, secret: str | None = None) -> dict:
+    """A new app; the secret is returned here once and only its keyed hash is kept. `secret`:
+    a chosen one (the demo data derive theirs from SECRET_KEY); a fresh random one otherwise."""
+    secret = secret or _new_secret()
     app = MiniProgram(appid=_new_appid(), name=name.strip(), owner_org=owner_org.strip(),
                       scopes=_check_scopes(scopes), request_domain=request_domain, secret_hash=hash_secret(secret),
                       secret_version=1, status="active", created_by=created_by, created_at=from_timestamp(now))
@@ -53,16 +56,29 @@ def register_miniprogram(*, name: str, owner_org: str, scopes: list[str], reques
     return _app_view(app) | {"secret": secret}
 
 
-def rotate_secret(*, appid: str, now: int) -> dict:
+def rotate_secret(*, appid: str, now: int, secret: str | None = None) -> dict:
     """A new secret; the old one and every access token issued with it stop working at once."""
     app = get_app(appid)
-    secret = _new_secret()
+    secret = secret or _new_secret()
     app.secret_hash = hash_secret(secret)
     app.secret_version += 1
     app.secret_rotated_at = from_timestamp(now)
     commit()
     get_redis().delete(_stable_key(appid))
     return {"appid": app.appid, "secret": secret}
+
+
+def miniprogram_named(name: str, *, owner_org: str, created_by: int) -> dict | None:
+    """The oldest active app of this name and owner an operator registered (lets scripts be re-run)."""
+    app = db.session.scalar(select(MiniProgram).where(
+        MiniProgram.name == name, MiniProgram.owner_org == owner_org, MiniProgram.created_by == created_by,
+        MiniProgram.status == "active").order_by(MiniProgram.created_at).limit(1))
+    return None if app is None else _app_view(app)
+
+
+def secret_matches(appid: str, secret: str) -> bool:
+    app = get_app(appid)
+    return hmac.compare_digest(app.secret_hash, hash_secret(secret))
 
 
 def _app_view(app: MiniProgram) -> dict:

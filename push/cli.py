@@ -27,7 +27,9 @@ def relay_command(loop: bool, interval: float, inline: bool) -> None:
             db.session.rollback()
             resumed = {"error": type(exc).__name__}
         sent = relay()
-        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent}")
+        if not loop or resumed.get("campaigns") or "error" in resumed or sent.get("claimed"):
+            # A looping relay that found nothing to do stays quiet (make run's terminal is for people).
+            click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent}")
         if not loop:
             return
         db.session.remove()

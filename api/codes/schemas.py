@@ -103,3 +103,16 @@ class RevocationPage(Schema):
     items = ma.fields.List(ma.fields.Nested(RevocationSchema), required=True)
     next_cursor = ma.fields.String(allow_none=True, metadata={"description": "pass as since next time"})
     more = ma.fields.Boolean(required=True)
+
+
+# OpenAPI examples: a code shown, and verified by staff.
+_PAYLOAD = ("eyJhbGciOiJFZERTQSIsImtpZCI6IjE3MzU2ODk2MDAiLCJ0eXAiOiJzc2ItY29kZStqd3QifQ."
+            "eyJpc3MiOiJodHRwczovL3NzYi5zaC5nb3YuY24iLCJzdWIiOiI5ZjJjLi4uIiwic2NuIjoiZ2VuZXJhbCJ9.c2lnbmF0dXJl")
+CODES_EXAMPLE = {"codes": [{"payload": _PAYLOAD, "not_before": 1767225600, "expires_at": 1767225660}],
+                 "scene": "general", "refresh_after": 50, "server_time": 1767225600}
+VERIFY_REQUEST_EXAMPLE = {"payload": _PAYLOAD, "venue_id": "vn_412d33b83e884e5c"}
+VERIFY_RESULT_EXAMPLE = {"valid": True, "verdict": "accepted", "scene": "general",
+                         "holder": {"name": "*明", "real_name_verified": True},
+                         "entitlement": {"real_name_verified": True},
+                         "venue": {"id": "vn_412d33b83e884e5c", "name": "人民广场站", "district": "黄浦区"},
+                         "expires_at": 1767225660, "checked_at": 1767225610, "shown_by_guardian": False}

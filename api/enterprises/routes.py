@@ -30,7 +30,9 @@ class MyEnterprises(MethodView):
     @blp.auth()
     @blp.response(200, EnterpriseList)
     def get(self):
-        """The enterprises I am a member of, with my role in each"""
+        """The enterprises I am a member of, with my role in each
+
+        The signed-in resident's memberships (administrator, manager, handler, viewer)."""
         return enterprises.list_my_enterprises(g.principal.user_id)
 
 
@@ -39,11 +41,12 @@ class Claim(MethodView):
     @blp.auth()
     @blp.arguments(EnterpriseClaimRequest)
     @blp.response(200, EnterpriseSchema)
-    @blp.errors(404, 422, 429, 503)
+    @blp.errors("INVALID_CREDIT_CODE", "ENTERPRISE_NOT_FOUND", "REAL_NAME_REQUIRED", "NOT_LEGAL_REPRESENTATIVE",
+                "RATE_LIMITED", "UPSTREAM_UNAVAILABLE", "ACCOUNT_DISABLED")
     def post(self, body):
         """Claim an enterprise as its registered legal representative (becoming its administrator)
 
-        The credit code is checked (GB 32100) before any registry look-up; the caller must be
+        A signed-in, real-name verified resident. The credit code is checked (GB 32100) before any registry look-up; the caller must be
         real-name verified and be the registry's legal representative."""
         return enterprises.claim(g.principal.user_id, credit_code=body["credit_code"], now=now(),
                                  registry=enterprise_registry())
@@ -53,8 +56,12 @@ class Claim(MethodView):
 class Acting(MethodView):
     @blp.auth()
     @blp.response(200, EnterpriseActingSchema)
+    @blp.errors("NOT_ACTING_FOR_ENTERPRISE", "ENTERPRISE_MEMBERSHIP_REVOKED", "ENTERPRISE_ROLE_REQUIRED")
     def get(self):
-        """The enterprise this (act-as) token acts for and the role it acts in, checked right now"""
+        """The enterprise this (act-as) token acts for and the role it acts in, checked right now
+
+        A caller holding an act-as token (`POST /v1/auth/act-as`); a personal token answers
+        `NOT_ACTING_FOR_ENTERPRISE`, a role revoked since answers `ENTERPRISE_MEMBERSHIP_REVOKED`."""
         return enterprises.acting_context(g.principal, now=now())
 
 
@@ -62,9 +69,11 @@ class Acting(MethodView):
 class EnterpriseItem(MethodView):
     @blp.auth()
     @blp.response(200, EnterpriseSchema)
-    @blp.errors(404)
+    @blp.errors("ENTERPRISE_NOT_FOUND")
     def get(self, enterprise_id):
-        """An enterprise I am a member of"""
+        """An enterprise I am a member of
+
+        Members of the enterprise, any role; to anyone else it does not exist (404)."""
         return enterprises.get_enterprise(g.principal.user_id, enterprise_id)
 
 
@@ -72,19 +81,24 @@ class EnterpriseItem(MethodView):
 class Members(MethodView):
     @blp.auth()
     @blp.response(200, EnterpriseMemberList)
-    @blp.errors(404)
+    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED")
     def get(self, enterprise_id):
-        """Members and their roles (managers and administrators)"""
+        """Members and their roles (managers and administrators)
+
+        The enterprise's managers and administrators; members with a lower role get
+        `ENTERPRISE_ROLE_REQUIRED`, non-members 404. Phones and names masked."""
         return enterprises.list_members(g.principal.user_id, enterprise_id)
 
     @blp.auth()
     @blp.arguments(EnterpriseGrantRequest)
     @blp.response(201, EnterpriseMemberSchema)
-    @blp.errors(404, 409, 422)
+    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED", "ROLE_ESCALATION", "GRANTEE_NOT_VERIFIED",
+                "INVALID_PHONE", "LEGAL_REP_PROTECTED", "SELF_ROLE_CHANGE")
     def post(self, body, enterprise_id):
         """Grant (or change) a verified resident's role, by phone
 
-        Administrators grant any role; managers grant handler and viewer only (ROLE_ESCALATION)."""
+        The enterprise's managers and administrators; the grantee must be a real-name verified
+        resident. Administrators grant any role; managers grant handler and viewer only (ROLE_ESCALATION)."""
         return enterprises.grant_role(g.principal.user_id, enterprise_id, phone=body["phone"],
                                       role=body["role"], now=now())
 
@@ -93,9 +107,13 @@ class Members(MethodView):
 class Member(MethodView):
     @blp.auth()
     @blp.response(204)
-    @blp.errors(404, 409)
+    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED", "MEMBER_NOT_FOUND", "ROLE_ESCALATION",
+                "LEGAL_REP_PROTECTED")
     def delete(self, enterprise_id, user_id):
-        """Revoke a member's role; takes effect at once, also for tokens already acting"""
+        """Revoke a member's role; takes effect at once, also for tokens already acting
+
+        The enterprise's managers (below their own role) and administrators; the legal
+        representative's role follows the registry and cannot be revoked here."""
         enterprises.revoke_member(g.principal.user_id, enterprise_id, user_id, now=now())
 
 
@@ -104,9 +122,11 @@ class Audit(MethodView):
     @blp.auth()
     @blp.arguments(EnterpriseAuditQuery, location="query")
     @blp.response(200, EnterpriseAuditPage)
-    @blp.errors(404, 422)
+    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED")
     def get(self, query, enterprise_id):
-        """Grants, revocations, act-as and registry changes, newest first (administrators)"""
+        """Grants, revocations, act-as and registry changes, newest first (administrators)
+
+        The enterprise's administrators only; keyset pages via `cursor`."""
         before = int(query["cursor"]) if query["cursor"] else None
         return enterprises.list_audit(g.principal.user_id, enterprise_id, before_id=before,
                                       limit=query["limit"])
@@ -117,7 +137,12 @@ class ActAs(MethodView):
     @act_blp.auth()
     @act_blp.arguments(ActAsRequest)
     @act_blp.response(200, ActAsToken)
-    @act_blp.errors(404, 422)
+    @act_blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED", "ACCOUNT_DISABLED")
     def post(self, body):
-        """An access token (same session) acting for an enterprise within my role in it"""
+        """An access token (same session) acting for an enterprise within my role in it
+
+        A signed-in member of the enterprise. The answer is an access token whose `act` claim
+        names the enterprise and role: enterprise licences, codes in the `enterprise` scene and
+        member management then act for it. Each use re-checks the membership, so a revoked role
+        stops the token at once."""
         return enterprises.act_as(g.principal, body["enterprise_id"], now=now())

@@ -84,3 +84,16 @@ def verify_real_name(user_id: int, *, name: str, id_type: str, id_number: str, n
     user.real_name_verified_at = from_timestamp(now)
     commit()
     return profile(user_id)
+
+
+def grant_roles(phone: str, roles: list[str] | tuple[str, ...], *, now: int) -> User:
+    """Create (or find) the account of `phone` and add `roles` to it (operators' CLI, demo data).
+
+    Roles travel in access tokens: a session started before the grant sees them after its next
+    refresh or sign-in."""
+    from api.identity.sessions import get_or_create_user
+
+    user = get_or_create_user(phone, now=now)
+    user.roles = sorted(set(user.roles) | {"resident", *roles})
+    commit()
+    return user

@@ -25,10 +25,13 @@ def _text(code: str, ttl_minutes: int) -> str:
 
 
 class ConsoleSms:
-    """Development: prints the message on the terminal (stderr), never through logging."""
+    """Development: one line on the terminal (stderr), never through logging, easy to spot among
+    the JSON request logs: `SMS to 138****8000: code 123456 (5 min)`. The phone is masked; its
+    last four digits tell the demo's people apart."""
 
     def send_otp(self, phone: str, code: str, *, ttl_minutes: int) -> None:
-        print(f"[sms to {phone}] {_text(code, ttl_minutes)}", file=sys.stderr, flush=True)
+        from api.pii import mask_phone
+        print(f"SMS to {mask_phone(phone)}: code {code} ({ttl_minutes} min)", file=sys.stderr, flush=True)
 
 
 class FileSms:

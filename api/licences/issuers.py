@@ -78,6 +78,16 @@ def create_issuer(*, name: str, licence_types: list[str], created_by: int, now: 
             "created_at": issuer.created_at}
 
 
+def issuer_named(name: str, *, created_by: int) -> IssuerPrincipal | None:
+    """The department of this name an operator registered, acting as itself (scripts that are
+    re-run, like the demo data, push licences through it without its secret)."""
+    issuer = db.session.scalar(select(Issuer).where(Issuer.name == name, Issuer.created_by == created_by)
+                               .order_by(Issuer.id).limit(1))
+    if issuer is None or issuer.status != "active":
+        return None
+    return IssuerPrincipal(issuer.id, issuer.name, frozenset(issuer.licence_types))
+
+
 def issue_token(*, client_id: str, client_secret: str, now: int) -> dict:
     enforce(f"{get_config().ISSUER_TOKENS_PER_MINUTE}/minute", "issuer-token", client_id[:64])
     issuer = db.session.scalar(select(Issuer).where(Issuer.client_id == client_id))

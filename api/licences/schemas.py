@@ -208,3 +208,21 @@ class LicenceVerification(Schema):
     commitment = ma.fields.Nested(LicenceCommitment, required=True)
     shown_by_guardian = ma.fields.Boolean(metadata={"description": "true: a guardian showed a dependent's licence"})
     guardian = ma.fields.Dict(metadata={"description": "when shown_by_guardian: {name (masked), relation}"})
+
+
+# OpenAPI examples: a licence shown with two fields disclosed, and verified by staff.
+_PRESENTATION = ("eyJhbGciOiJFZERTQSIsImtpZCI6IjE3MzU2ODk2MDAiLCJ0eXAiOiJzc2ItbGljZW5jZStqd3QifQ."
+                 "eyJsdCI6ImRyaXZpbmdfbGljZW5jZSIsImZsZCI6WyJob2xkZXJfbmFtZSIsInZlaGljbGVfY2xhc3MiXX0.c2lnbmF0dXJl")
+PRESENTATION_REQUEST_EXAMPLE = {"fields": ["holder_name", "vehicle_class"], "purpose": "租车"}
+PRESENTATION_EXAMPLE = {"payload": _PRESENTATION, "expires_at": "2026-01-01T00:03:00+00:00",
+                        "presentation_id": "Ujrpwl4uBsAd2rmrAXuj0w", "fields": ["holder_name", "vehicle_class"]}
+VERIFY_PRESENTATION_REQUEST_EXAMPLE = {"payload": _PRESENTATION}
+VERIFICATION_EXAMPLE = {
+    "presentation_id": "Ujrpwl4uBsAd2rmrAXuj0w", "valid": True, "licence_type": "driving_licence",
+    "type_name_zh": "机动车驾驶证", "type_name_en": "Driving licence", "status": "valid",
+    "valid_from": "2022-07-01", "valid_until": "2032-07-01",
+    "issuer": {"name": "上海市公安局交通警察总队", "region": {"code": "310000", "name_zh": "上海市", "name_en": "Shanghai"}},
+    "fields": {"holder_name": "李明", "vehicle_class": "C1"}, "purpose": "租车",
+    "commitment": {"alg": "sha256", "salt": "63L_7D9ky43PPCExKwXKbQ",
+                   "value": "SiFQu7omMMQV07FMIboMSJjQiPZRdsmiZ6nPaqa4AuE"},
+    "shown_by_guardian": False, "verified_at": "2026-01-01T00:01:10+00:00"}

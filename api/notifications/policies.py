@@ -59,6 +59,13 @@ def list_policies(*, before_id: int | None, limit: int, topic: str | None = None
     return {"items": [_view(p) for p in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
 
 
+def policy_titled(title: str, *, created_by: int) -> dict | None:
+    """The oldest policy of this title an operator wrote, or None (lets scripts be re-run)."""
+    policy = db.session.scalar(select(Policy).where(Policy.title == title, Policy.created_by == created_by)
+                               .order_by(Policy.id).limit(1))
+    return None if policy is None else _view(policy)
+
+
 def get_policy(policy_id: int) -> dict:
     policy = db.session.get(Policy, policy_id)
     if policy is None:

@@ -24,7 +24,9 @@ class ReadySchema(Schema):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
-        """The process is alive"""
+        """The process is alive
+
+        Anyone, no sign-in; for a load balancer's liveness probe. Touches no store."""
         return {"status": "ok"}
 
 
@@ -33,7 +35,10 @@ class Ready(MethodView):
     @blp.response(200, ReadySchema)
     @blp.alt_response(503, schema=ReadySchema, description="A dependency is unreachable")
     def get(self):
-        """Database and Redis are reachable (503 names the one that is not)"""
+        """Database and Redis are reachable (503 names the one that is not)
+
+        Anyone, no sign-in; for a load balancer's readiness probe: take the instance out of
+        rotation while it answers 503."""
         result = readiness()
         return result, (200 if result["status"] == "ok" else 503)
 
@@ -42,6 +47,9 @@ class Ready(MethodView):
 class Metrics(MethodView):
     @blp.response(200, content_type="text/plain")
     def get(self):
-        """Prometheus metrics: request counts and latency by endpoint"""
+        """Prometheus metrics: request counts and latency by endpoint
+
+        For the Prometheus scraper (text exposition format), aggregated across gunicorn workers;
+        restrict it to the monitoring network at the proxy."""
         body, content_type = render_metrics()
         return Response(body, content_type=content_type)

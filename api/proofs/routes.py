@@ -58,7 +58,10 @@ def _optional_verifier():
 class ProofTypes(MethodView):
     @blp.response(200, ProofTypeList)
     def get(self):
-        """The proof types, their fields, and which are issued at once (public)"""
+        """The proof types, their fields, and which are issued at once (public)
+
+        Anyone, no sign-in: names (zh-CN, en), fields, and `instant` (issued at once from
+        registry data) or decided by the department registered for the type."""
         return {"items": [t.as_dict() for t in CATALOGUE.values()]}
 
 
@@ -69,11 +72,12 @@ class ProofRequests(MethodView):
     @blp.auth()
     @blp.arguments(ProofRequestCreate)
     @blp.response(201, ProofRequestSchema)
-    @blp.errors(409, 422, 429, 503)
+    @blp.errors("REAL_NAME_REQUIRED", "PROOF_REQUEST_DUPLICATE", "RATE_LIMITED", "UPSTREAM_UNAVAILABLE",
+                "ACCOUNT_DISABLED")
     def post(self, body):
         """Ask for a proof
 
-        An instant type is `issued` at once when the population registry's data allow;
+        A signed-in, real-name verified resident, for themselves. An instant type is `issued` at once when the population registry's data allow;
         otherwise the request is `pending` until a department registered for the type decides.
         403 REAL_NAME_REQUIRED; 409 PROOF_REQUEST_DUPLICATE (one pending request per type);
         429 past the per-resident limit; 503 when the registry cannot be reached."""
@@ -83,9 +87,11 @@ class ProofRequests(MethodView):
     @blp.auth()
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, ProofRequestPage)
-    @blp.errors(422)
     def get(self, query):
-        """My proof requests, newest first"""
+        """My proof requests, newest first
+
+        The signed-in resident's own requests with their status (pending, issued, refused,
+        withdrawn); keyset pages via `cursor`."""
         return requests.list_requests(g.principal.user_id, before_id=_cursor(query), limit=query["limit"])
 
 
@@ -93,9 +99,12 @@ class ProofRequests(MethodView):
 class ProofRequestItem(MethodView):
     @blp.auth()
     @blp.response(200, ProofRequestSchema)
-    @blp.errors(404)
+    @blp.errors("PROOF_REQUEST_NOT_FOUND")
     def get(self, request_id):
-        """One of my proof requests"""
+        """One of my proof requests
+
+        Its requester only (another's is `PROOF_REQUEST_NOT_FOUND`), with the department's
+        reason when refused."""
         return requests.get_request(g.principal.user_id, request_id)
 
 
@@ -103,9 +112,11 @@ class ProofRequestItem(MethodView):
 class ProofRequestWithdraw(MethodView):
     @blp.auth()
     @blp.response(200, ProofRequestSchema)
-    @blp.errors(404, 409)
+    @blp.errors("PROOF_REQUEST_NOT_FOUND", "PROOF_REQUEST_NOT_PENDING")
     def post(self, request_id):
-        """Withdraw one of my requests while it is pending (409 PROOF_REQUEST_NOT_PENDING after)"""
+        """Withdraw one of my requests while it is pending (409 PROOF_REQUEST_NOT_PENDING after)
+
+        Its requester only; it leaves the department's queue."""
         return requests.withdraw_request(g.principal.user_id, request_id, now=now())
 
 
@@ -114,9 +125,10 @@ class Proofs(MethodView):
     @blp.auth()
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, ProofPage)
-    @blp.errors(422)
     def get(self, query):
-        """My issued proofs, newest first, with their status (identifiers masked)"""
+        """My issued proofs, newest first, with their status (identifiers masked)
+
+        The signed-in resident's own proofs: valid, expired or revoked; keyset pages via `cursor`."""
         return wallet.list_proofs(g.principal.user_id, before_id=_cursor(query), limit=query["limit"], now=now())
 
 
@@ -124,9 +136,12 @@ class Proofs(MethodView):
 class ProofItem(MethodView):
     @blp.auth()
     @blp.response(200, ProofSchema)
-    @blp.errors(404)
+    @blp.errors("PROOF_NOT_FOUND")
     def get(self, proof_id):
-        """One of my proofs with its payload (the QR content, ssb-proof+jwt)"""
+        """One of my proofs with its payload (the QR content, ssb-proof+jwt)
+
+        Its holder only. Anyone the holder shows the QR to checks it with `POST
+        /v1/proofs/verify`, or offline with the JWKS."""
         return wallet.get_proof(g.principal.user_id, proof_id, now=now())
 
 
@@ -135,9 +150,11 @@ class ProofDocument(MethodView):
     @blp.auth()
     @blp.doc(responses={"200": {"description": "The proof as a one-page PDF carrying a QR of its payload",
                                 "content": {"application/pdf": {"schema": _PDF}}}})
-    @blp.errors(404, 409, 429)
+    @blp.errors("PROOF_NOT_FOUND", "PROOF_REVOKED", "PROOF_EXPIRED", "RATE_LIMITED")
     def get(self, proof_id):
-        """One of my proofs as a PDF (409 PROOF_REVOKED or PROOF_EXPIRED: no document then)"""
+        """One of my proofs as a PDF (409 PROOF_REVOKED or PROOF_EXPIRED: no document then)
+
+        Its holder only: a one-page PDF to print or send, carrying a QR of its payload."""
         body, filename = wallet.proof_document(g.principal.user_id, proof_id, now=now())
         return Response(body, mimetype="application/pdf", headers={
             "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{filename}"'})
@@ -149,7 +166,8 @@ class ProofDocument(MethodView):
 class VerifyProof(MethodView):
     @blp.arguments(ProofVerifyRequest)
     @blp.response(200, ProofVerificationSchema)
-    @blp.errors(401, 422, 429)
+    @blp.errors("MALFORMED_PROOF", "PROOF_WRONG_TYPE", "PROOF_BAD_SIGNATURE", "UNAUTHENTICATED", "INVALID_TOKEN",
+                "RATE_LIMITED")
     def post(self, body):
         """Check a proof's QR: valid, expired or revoked, its fields and issuer (no login)
 
@@ -163,9 +181,11 @@ class VerifyProof(MethodView):
 class ProofRevocations(MethodView):
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, ProofRevocationPage)
-    @blp.errors(422, 429)
+    @blp.errors("RATE_LIMITED")
     def get(self, query):
-        """Revoked proof numbers since a cursor, oldest first, for offline verifiers (no login)"""
+        """Revoked proof numbers since a cursor, oldest first, for offline verifiers (no login)
+
+        Anyone, rate-limited per client IP. Pass the previous page's `next_cursor` as `cursor`."""
         return verification.list_revocations(after_id=_cursor(query), limit=query["limit"], client=client_ip())
 
 
@@ -176,10 +196,12 @@ class IssuerQueue(MethodView):
     @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
     @issuer_blp.arguments(ProofQueueQuery, location="query")
     @issuer_blp.response(200, ProofQueuePage)
-    @issuer_blp.errors(422)
     def get(self, query):
-        """The department's queue: pending requests of its types, oldest first (or those it
-        issued or refused), with the holder's full identity for its check"""
+        """The department's queue: pending requests of its types, oldest first
+
+        A department with an issuer token, for the proof types it was registered for (with
+        `status`, also those it issued or refused); the holder's full identity is given for its
+        check."""
         return departments.queue(g.principal, status=query["status"], after_id=_cursor(query),
                                  limit=query["limit"], now=now())
 
@@ -189,9 +211,12 @@ class IssuerIssue(MethodView):
     @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
     @issuer_blp.arguments(ProofIssueRequest)
     @issuer_blp.response(201, IssuedProofSchema)
-    @issuer_blp.errors(404, 409, 422)
+    @issuer_blp.errors("PROOF_REQUEST_NOT_FOUND", "PROOF_TYPE_NOT_ALLOWED", "PROOF_REQUEST_NOT_PENDING",
+                       "INVALID_PROOF_FIELDS")
     def post(self, body, request_id):
         """Issue the proof asked for; the resident is told in the inbox
+
+        A department with an issuer token, for a pending request of one of its types.
 
         403 PROOF_TYPE_NOT_ALLOWED for a type the department is not registered for; 409
         PROOF_REQUEST_NOT_PENDING; 422 INVALID_PROOF_FIELDS with the field errors."""
@@ -204,9 +229,11 @@ class IssuerRefuse(MethodView):
     @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
     @issuer_blp.arguments(ProofRefuseRequest)
     @issuer_blp.response(200, ProofQueueItemSchema)
-    @issuer_blp.errors(404, 409, 422)
+    @issuer_blp.errors("PROOF_REQUEST_NOT_FOUND", "PROOF_TYPE_NOT_ALLOWED", "PROOF_REQUEST_NOT_PENDING")
     def post(self, body, request_id):
-        """Refuse a request with a reason the resident reads in the inbox"""
+        """Refuse a request with a reason the resident reads in the inbox
+
+        A department with an issuer token, for a pending request of one of its types."""
         return departments.refuse_request(g.principal, request_id, reason=body["reason"], now=now())
 
 
@@ -214,9 +241,12 @@ class IssuerRefuse(MethodView):
 class IssuerProof(MethodView):
     @issuer_blp.auth(scheme=ISSUER_SCHEME, authenticate=authenticate_issuer)
     @issuer_blp.response(204)
-    @issuer_blp.errors(404)
+    @issuer_blp.errors("PROOF_NOT_FOUND", "PROOF_OWNED_BY_OTHER_ISSUER")
     def delete(self, proof_id):
-        """Revoke a proof the department issued: checks answer revoked at once; the number joins
-        the revocation feed (403 PROOF_OWNED_BY_OTHER_ISSUER for another department's)"""
+        """Revoke a proof the department issued
+
+        The issuing department only, with an issuer token (another department's proof is
+        `PROOF_OWNED_BY_OTHER_ISSUER`). Checks answer revoked at once; the number joins the
+        revocation feed."""
         departments.revoke(g.principal, proof_id, now=now())
 

@@ -43,7 +43,8 @@ class Ratings(MethodView):
     @blp.auth()
     @blp.arguments(RatingCreate)
     @blp.response(201, OwnRatingSchema)
-    @blp.errors(404, 409, 410, 422, 429)
+    @blp.errors("RATING_TARGET_NOT_FOUND", "ALREADY_RATED", "RATING_WINDOW_CLOSED", "NOT_RATEABLE",
+                "UNKNOWN_RATING_TAG", "OWN_SERVICE_NOT_RATEABLE", "RATE_LIMITED")
     def post(self, body):
         """Rate a service I received, once
 
@@ -59,7 +60,6 @@ class Ratings(MethodView):
 class RatingTags(MethodView):
     @blp.arguments(TagQuery, location="query")
     @blp.response(200, TagCatalogueSchema)
-    @blp.errors(422)
     def get(self, query):
         """The tags a rating may carry, per kind of service (zh-CN and en)
 
@@ -72,7 +72,6 @@ class MyRatings(MethodView):
     @blp.auth()
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, OwnRatingPage)
-    @blp.errors(422)
     def get(self, query):
         """My ratings, newest first, with their rectification cases
 
@@ -84,7 +83,7 @@ class MyRatings(MethodView):
 class MyRating(MethodView):
     @blp.auth()
     @blp.response(200, OwnRatingSchema)
-    @blp.errors(404)
+    @blp.errors("RATING_NOT_FOUND")
     def get(self, rating_id):
         """One of my ratings, with its case (where an inbox message about the outcome links to)
 
@@ -97,7 +96,7 @@ class RatingReply(MethodView):
     @blp.auth()
     @blp.arguments(ReplyRequest)
     @blp.response(200, PublicRatingSchema)
-    @blp.errors(404, 409, 422)
+    @blp.errors("RATING_NOT_FOUND", "NOT_RATING_RESPONDER", "ALREADY_REPLIED")
     def post(self, body, rating_id):
         """Reply publicly to a rating, once
 
@@ -111,7 +110,7 @@ class RatingFeedback(MethodView):
     @blp.auth()
     @blp.arguments(FeedbackRequest)
     @blp.response(200, CaseSummarySchema)
-    @blp.errors(404, 409, 422)
+    @blp.errors("RATING_NOT_FOUND", "CASE_NOT_RESOLVED", "FEEDBACK_ALREADY_GIVEN")
     def post(self, body, rating_id):
         """Say whether the rectification outcome satisfies me, once
 
@@ -123,7 +122,7 @@ class RatingFeedback(MethodView):
 class VenueRatings(MethodView):
     @blp.arguments(PublicListQuery, location="query")
     @blp.response(200, PublicRatingPage)
-    @blp.errors(404, 422)
+    @blp.errors("VENUE_NOT_FOUND")
     def get(self, query, venue_id):
         """A venue's ratings, newest first
 
@@ -135,7 +134,7 @@ class VenueRatings(MethodView):
 @blp.route("/v1/venues/<string:venue_id>/ratings/summary")
 class VenueRatingSummary(MethodView):
     @blp.response(200, SummarySchema)
-    @blp.errors(404)
+    @blp.errors("VENUE_NOT_FOUND")
     def get(self, venue_id):
         """A venue's rating summary
 
@@ -147,7 +146,7 @@ class VenueRatingSummary(MethodView):
 class MiniProgramRatings(MethodView):
     @blp.arguments(PublicListQuery, location="query")
     @blp.response(200, PublicRatingPage)
-    @blp.errors(404, 422)
+    @blp.errors("MP_NOT_FOUND")
     def get(self, query, appid):
         """A mini-program's ratings, newest first
 
@@ -158,7 +157,7 @@ class MiniProgramRatings(MethodView):
 @blp.route("/v1/miniprograms/<string:appid>/ratings/summary")
 class MiniProgramRatingSummary(MethodView):
     @blp.response(200, SummarySchema)
-    @blp.errors(404)
+    @blp.errors("MP_NOT_FOUND")
     def get(self, appid):
         """A mini-program's rating summary
 
@@ -171,7 +170,6 @@ class AdminRatingCases(MethodView):
     @blp.auth(roles=("operator",))
     @blp.arguments(CaseListQuery, location="query")
     @blp.response(200, CasePage)
-    @blp.errors(422)
     def get(self, query):
         """Rectification cases of every venue and mini-program, newest first
 
@@ -184,7 +182,7 @@ class VenueRatingCases(MethodView):
     @blp.auth()
     @blp.arguments(CaseListQuery, location="query")
     @blp.response(200, CasePage)
-    @blp.errors(404, 422)
+    @blp.errors("VENUE_NOT_FOUND", "NOT_RATING_RESPONDER")
     def get(self, query, venue_id):
         """The venue's rectification cases, newest first
 
@@ -197,7 +195,7 @@ class ResolveRatingCase(MethodView):
     @blp.auth()
     @blp.arguments(ResolveRequest)
     @blp.response(200, CaseSchema)
-    @blp.errors(404, 409, 422)
+    @blp.errors("RATING_CASE_NOT_FOUND", "NOT_RATING_RESPONDER", "CASE_ALREADY_RESOLVED")
     def post(self, body, case_id):
         """Resolve a rectification case with a note; the rater is told in the inbox
 

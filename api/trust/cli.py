@@ -37,7 +37,9 @@ def refresh_command(peer_id: int | None, loop: bool, interval: float, inline: bo
         except Exception as exc:   # the database is briefly away: try again next round
             db.session.rollback()
             counts, purged = {"error": type(exc).__name__}, {}
-        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} refresh={counts} purge={purged}")
+        if not loop or any(counts.values()) or any(purged.values()):
+            # A looping scheduler with nothing to do stays quiet (make run's terminal is for people).
+            click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} refresh={counts} purge={purged}")
         if not loop:
             return
         db.session.remove()

@@ -15,9 +15,11 @@ class Peers(MethodView):
     @blp.auth(roles=("operator",))
     @blp.arguments(PeerCreate)
     @blp.response(201, PeerSchema)
-    @blp.errors(409, 422)
+    @blp.errors("PEER_ISSUER_TAKEN", "PEER_ISSUER_IS_OURS", "PEER_URL_NOT_ALLOWED", "PEER_TYPE_RESERVED")
     def post(self, body):
         """Register a peer platform (operators)
+
+        Operators only; `POST /v1/verify` then accepts the peer's codes in `scenes`.
 
         Its JWKS is fetched right after, then as its Cache-Control says. Refused: 409
         PEER_ISSUER_TAKEN, 422 PEER_ISSUER_IS_OURS, PEER_URL_NOT_ALLOWED (https only; plain http
@@ -28,7 +30,9 @@ class Peers(MethodView):
     @blp.auth(roles=("operator",))
     @blp.response(200, PeerList)
     def get(self):
-        """Every peer platform with its key status and last refresh (operators)"""
+        """Every peer platform with its key status and last refresh (operators)
+
+        Operators only: keys held, when they expire, the last refresh outcome."""
         return registry.list_peers(now=now())
 
 
@@ -36,16 +40,20 @@ class Peers(MethodView):
 class Peer(MethodView):
     @blp.auth(roles=("operator",))
     @blp.response(200, PeerDetailSchema)
-    @blp.errors(404)
+    @blp.errors("PEER_NOT_FOUND")
     def get(self, peer_id):
-        """One peer platform with its recent refreshes (operators)"""
+        """One peer platform with its recent refreshes (operators)
+
+        Operators only: its registration, keys and the outcome of its latest key refreshes."""
         return registry.get_peer(peer_id, now=now())
 
     @blp.auth(roles=("operator",))
     @blp.response(204)
-    @blp.errors(404)
+    @blp.errors("PEER_NOT_FOUND")
     def delete(self, peer_id):
-        """Stop trusting a peer platform: its codes are refused at once (operators)"""
+        """Stop trusting a peer platform: its codes are refused at once (operators)
+
+        Operators only; the next trust list leaves it out."""
         registry.delete_peer(peer_id)
 
 
@@ -53,9 +61,11 @@ class Peer(MethodView):
 class PeerRefresh(MethodView):
     @blp.auth(roles=("operator",))
     @blp.response(200, PeerSchema)
-    @blp.errors(404, 409)
+    @blp.errors("PEER_NOT_FOUND", "PEER_REFRESH_IN_PROGRESS")
     def post(self, peer_id):
         """Fetch a peer's JWKS now (operators)
+
+        Operators only, e.g. right after the peer announced a key rotation.
 
         A peer that cannot be reached is not an error here: `last_refresh` records the outcome
         and the last good keys stay in use until TRUST_KEYS_MAX_AGE. 409
@@ -68,6 +78,8 @@ class TrustList(MethodView):
     @blp.response(200, TrustListSchema)
     def get(self):
         """The signed trust list: every peer's issuer, region, scenes and keys, and ours
+
+        Anyone, no sign-in; cacheable 5 minutes. For offline scanners that verify peers' codes.
 
         A compact JWS (EdDSA, typ `ssb-trust-list+jwt`) signed with our key: verify it with
         /.well-known/jwks.json. See docs/offline-verification.md."""
