@@ -53,10 +53,10 @@ def test_running_it_twice_gives_the_same_people_venue_and_app(app, demo):
 
 
 def test_a_rotated_demo_secret_is_set_back_on_the_next_run(app, client, demo, login):
-    from miniprogram_adapter import services
+    from miniprogram_adapter import apps
 
     with app.app_context():
-        services.rotate_secret(appid=demo["miniprogram"]["appid"], now=int(app.extensions["ssb.clock"]()))
+        apps.rotate_secret(appid=demo["miniprogram"]["appid"], now=int(app.extensions["ssb.clock"]()))
     assert json.loads(run_demo(app, "--json"))["miniprogram"] == demo["miniprogram"]
     r = client.get("/cgi-bin/token", query_string={"grant_type": "client_credential", **{
         k: demo["miniprogram"][k] for k in ("appid", "secret")}})
