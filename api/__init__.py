@@ -76,12 +76,14 @@ def _flask_app(config: Config) -> Flask:
 
     if not config.REDIS_URL:
         config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
+    from api.extensions import BoundedJSONProvider
+
     app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app.json = BoundedJSONProvider(app)      # bounded parsing (qr.json_limits); Chinese as is
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
     return app
 
 
