@@ -18,6 +18,12 @@ from api import embedded_redis
 from api.config import Config
 
 
+def gunicorn_command(bin_dir: str, *, bind: str, workers: int) -> list[str]:
+    """gunicorn without its own access log: the app's JSON request log (api.observability) is the
+    one access log, and it names route templates, never raw paths (which carry identity numbers)."""
+    return [os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", str(workers), "wsgi:app"]
+
+
 def main(argv: list[str] | None = None) -> int:
     config = Config.from_env()
     if (argv if argv is not None else sys.argv[1:]) == ["stop"]:
@@ -31,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     bind = config.BIND
     bin_dir = os.path.dirname(sys.executable)
     procs = [
-        # No gunicorn access log: the app logs every request once, as JSON with its request id.
-        subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", str(config.WEB_CONCURRENCY),
-                          "wsgi:app"], env=env),
+        subprocess.Popen(gunicorn_command(bin_dir, bind=bind, workers=config.WEB_CONCURRENCY), env=env),
         subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "wsgi:broker", "--processes", "1", "--threads", "4"],
                          env=env),
         # The outbox relay: resumes campaigns and sends pushes left pending (Redis outage, quiet hours).
