@@ -66,6 +66,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
     _register_error_handlers(app, api)
     _register_json_only(app)
+    _register_response_headers(app)
     register_cli(app)
     return app
 
@@ -217,6 +218,21 @@ def _register_json_only(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH") and request.content_length \
                 and not request.is_json and not request.path.startswith(FORM_PATHS):
             raise UnsupportedMediaType()
+
+
+def _register_response_headers(app: Flask) -> None:
+    @app.after_request
+    def _never_cached_by_default(response):
+        """Responses are not stored by any cache unless the operation chose a Cache-Control
+        (the JWKS: public, max-age): tokens, secrets and personal data are in most of them
+        (RFC 6749 section 5.1). Nothing is sniffed into another content type."""
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        if "no-store" in headers["Cache-Control"]:
+            headers.setdefault("Pragma", "no-cache")     # HTTP/1.0 caches
+        return response
 
 
 # Paths exempt from the JSON Content-Type check; everything else takes JSON only. The
