@@ -95,6 +95,7 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
     LOG_LEVEL: str = "INFO"
+    METRICS_TOKEN: str = ""                # bearer token Prometheus sends to /metrics; empty: nobody may read them
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 
