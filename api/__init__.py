@@ -6,7 +6,7 @@ import logging
 import flask_smorest
 import redis as redis_lib
 from flask import Flask, g, request
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config
@@ -194,6 +194,11 @@ def _register_error_handlers(app: Flask, api) -> None:
             # The database refused a value as data (NUL in a path parameter, an integer out of
             # range): the client's bad input, not our failure.
             return _respond("VALIDATION_ERROR")
+        if isinstance(exc, IntegrityError):
+            # A unique key (or reference) another request changed between our read and our
+            # write: the request lost a race, nothing was written; asking again sees the winner.
+            log.warning("integrity conflict", extra={"error": type(exc.orig).__name__})
+            return _respond("CONFLICT")
         if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
             log.warning("database unavailable", extra={"error": type(exc).__name__})
             return _respond("DATABASE_UNAVAILABLE", headers={"Retry-After": "5"})
