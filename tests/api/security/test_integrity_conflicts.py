@@ -5,37 +5,14 @@ The race is made deterministic: just before the use case's INSERT reaches the da
 second connection commits the same row (what a concurrent request on another worker does)."""
 from __future__ import annotations
 
-import contextlib
-
-from sqlalchemy import event, select, text
+from sqlalchemy import select
 
 from api.codes.models import Venue, VenueStaff
 from api.extensions import db
 from tests.api.security.conftest import promote
+from tests.races import concurrent_insert_before
 
 STAFF = "13900000123"
-
-
-@contextlib.contextmanager
-def concurrent_insert_before(app, table: str, row_sql: str, params: dict):
-    """Commit `row_sql` on another connection right before the first INSERT INTO `table`."""
-    fired = []
-    with app.app_context():
-        engine = db.engine
-
-    def _race(conn, cursor, statement, parameters, context, executemany):
-        if fired or not statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
-            return
-        fired.append(True)
-        with engine.connect() as other:
-            other.execute(text(row_sql), params)
-            other.commit()
-
-    event.listen(engine, "before_cursor_execute", _race)
-    try:
-        yield fired
-    finally:
-        event.remove(engine, "before_cursor_execute", _race)
 
 
 def test_a_concurrent_staff_grant_is_409_not_500(app, client, operator, venue, login):

@@ -1,0 +1,42 @@
+"""campaign reruns: runs per policy, one inbox message per (policy, resident)
+
+Revision ID: 0010_campaign_reruns
+Revises: 0009_family
+Create Date: 2026-12-03 12:00:00.000000
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0010_campaign_reruns'
+down_revision = '0009_family'
+branch_labels = None
+depends_on = None
+
+ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+CAMPAIGN_ROWS = sa.text('policy_id IS NOT NULL')
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('campaigns') as batch:
+        batch.add_column(sa.Column('run', sa.Integer(), server_default=sa.text('1'), nullable=False))
+        batch.drop_constraint('uq_campaigns_policy_id', type_='unique')
+        batch.create_unique_constraint('uq_campaigns_policy_run', ['policy_id', 'run'])
+    op.add_column('inbox_messages', sa.Column('policy_id', ID, nullable=True))
+    # Until now a policy had one campaign, so no resident holds two messages of one policy.
+    op.execute("UPDATE inbox_messages SET policy_id = (SELECT c.policy_id FROM campaigns c "
+               "WHERE c.id = inbox_messages.campaign_id) WHERE campaign_id IS NOT NULL")
+    op.create_index('uq_inbox_messages_policy_user', 'inbox_messages', ['policy_id', 'user_id'], unique=True,
+                    postgresql_where=CAMPAIGN_ROWS, sqlite_where=CAMPAIGN_ROWS)
+
+
+def downgrade() -> None:
+    op.drop_index('uq_inbox_messages_policy_user', table_name='inbox_messages',
+                  postgresql_where=CAMPAIGN_ROWS, sqlite_where=CAMPAIGN_ROWS)
+    with op.batch_alter_table('inbox_messages') as batch:
+        batch.drop_column('policy_id')
+    op.execute("DELETE FROM campaigns WHERE run > 1")
+    with op.batch_alter_table('campaigns') as batch:
+        batch.drop_constraint('uq_campaigns_policy_run', type_='unique')
+        batch.create_unique_constraint('uq_campaigns_policy_id', ['policy_id'])
+        batch.drop_column('run')
