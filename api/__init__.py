@@ -63,7 +63,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     for plugin in plugins:
         plugin.init_app(app, api)
     apply_route_limits(app)
-    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
+    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL,
+                                               connection_class=None if config.BROKER_URL else embedded)
     _register_error_handlers(app, api)
     _register_json_only(app)
     _register_response_headers(app)
@@ -72,17 +73,23 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
 
 
 def _flask_app(config: Config) -> Flask:
-    """Flask with the configuration's settings; Redis embedded when no REDIS_URL is set."""
+    """Flask with the configuration's settings; Redis embedded when no REDIS_URL is set, started
+    on first use by whichever of the app's clients connects first (api.embedded_redis): a
+    command that needs no Redis starts none."""
     from api import embedded_redis
-
-    if not config.REDIS_URL:
-        config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
     from api.extensions import BoundedJSONProvider
+
+    embedded = None
+    if not config.REDIS_URL:
+        config.REDIS_URL = embedded_redis.url_for(config.INSTANCE_DIR)
+        embedded = embedded_redis.connection_class(config.INSTANCE_DIR)
 
     app = Flask(__name__, instance_path=config.INSTANCE_DIR)
     app.json = BoundedJSONProvider(app)      # bounded parsing (qr.json_limits); Chinese as is
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_class": embedded} if embedded else {}
+    app.extensions["ssb.redis_connection_class"] = embedded
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
     return app
@@ -95,7 +102,8 @@ def _init_stores(app: Flask, config: Config) -> None:
 
     app.extensions["ssb.config"] = config
     app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
-    app.extensions["ssb.redis"] = init_redis(config.REDIS_URL)
+    app.extensions["ssb.redis"] = init_redis(config.REDIS_URL,
+                                             connection_class=app.extensions["ssb.redis_connection_class"])
     if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
         ensure_dev_key(config.KEYS_DIR)
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)

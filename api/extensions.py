@@ -49,7 +49,7 @@ def init_rate_limiter(app) -> None:
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
     app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
 
 
 def apply_route_limits(app) -> Limiter:
@@ -246,14 +246,16 @@ def init_database(app) -> None:
                 cursor.close()
 
 
-def init_redis(url: str) -> redis_lib.Redis | redis_lib.RedisCluster:
+def init_redis(url: str, *, connection_class: type | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
     # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
+    # connection_class: the embedded Redis's, which starts the server on first use.
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
         return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], socket_timeout=2,
                                      socket_connect_timeout=2, health_check_interval=30)
+    extra = {"connection_class": connection_class} if connection_class is not None else {}
     return redis_lib.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                    health_check_interval=30, retry_on_timeout=False)
+                                    health_check_interval=30, retry_on_timeout=False, **extra)
 
 
 def get_redis() -> redis_lib.Redis:
