@@ -1,14 +1,16 @@
-"""campaign reruns: runs per policy, one inbox message per (policy, resident)
+"""hardening: campaign reruns (runs per policy, one inbox message per policy and resident);
+enterprise invitations
 
-Revision ID: 0010_campaign_reruns
+Revision ID: 0010_hardening
 Revises: 0009_family
 Create Date: 2026-12-03 12:00:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+import api.db
 
 
-revision = '0010_campaign_reruns'
+revision = '0010_hardening'
 down_revision = '0009_family'
 branch_labels = None
 depends_on = None
@@ -28,9 +30,25 @@ def upgrade() -> None:
                "WHERE c.id = inbox_messages.campaign_id) WHERE campaign_id IS NOT NULL")
     op.create_index('uq_inbox_messages_policy_user', 'inbox_messages', ['policy_id', 'user_id'], unique=True,
                     postgresql_where=CAMPAIGN_ROWS, sqlite_where=CAMPAIGN_ROWS)
+    op.create_table('enterprise_invitations',
+    sa.Column('id', ID, autoincrement=True, nullable=False),
+    sa.Column('enterprise_id', ID, nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('role', sa.String(length=16), nullable=False),
+    sa.Column('invited_by', ID, nullable=True),
+    sa.Column('created_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', api.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_enterprise_invitations_enterprise_id_enterprises'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['invited_by'], ['users.id'], name=op.f('fk_enterprise_invitations_invited_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enterprise_invitations')),
+    sa.UniqueConstraint('enterprise_id', 'phone', name='uq_enterprise_invitations_enterprise_phone')
+    )
+    op.create_index('ix_enterprise_invitations_phone', 'enterprise_invitations', ['phone'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_enterprise_invitations_phone', table_name='enterprise_invitations')
+    op.drop_table('enterprise_invitations')
     op.drop_index('uq_inbox_messages_policy_user', table_name='inbox_messages',
                   postgresql_where=CAMPAIGN_ROWS, sqlite_where=CAMPAIGN_ROWS)
     with op.batch_alter_table('inbox_messages') as batch:
