@@ -63,8 +63,9 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     for plugin in plugins:
         plugin.init_app(app, api)
     apply_route_limits(app)
-    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL,
-                                               connection_class=None if config.BROKER_URL else embedded)
+    app.extensions["ssb.broker"] = init_broker(
+        app, config.BROKER_URL or config.REDIS_URL,
+        connection_class=None if config.BROKER_URL else app.extensions["ssb.redis_connection_class"])
     _register_error_handlers(app, api)
     _register_json_only(app)
     _register_response_headers(app)

@@ -1,8 +1,8 @@
 """hardening: campaign reruns (runs per policy, one inbox message per policy and resident);
 enterprise invitations
 
-Revision ID: 0010_hardening
-Revises: 0009_family
+Revision ID: 0021_hardening
+Revises: 0019_proofs
 Create Date: 2026-12-03 12:00:00.000000
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import api.db
 
 
-revision = '0010_hardening'
-down_revision = '0009_family'
+revision = '0021_hardening'
+down_revision = '0019_proofs'
 branch_labels = None
 depends_on = None
 
