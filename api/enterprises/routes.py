@@ -116,7 +116,11 @@ class MyInvitations(MethodView):
     @blp.auth()
     @blp.response(200, EnterpriseInvitationList)
     def get(self):
-        """Roles enterprises offer me (by my phone number), waiting for my answer"""
+        """Roles enterprises offer me (by my phone number), waiting for my answer
+
+        Any signed-in resident: the invitations to my phone number that have not expired (7
+        days), with the enterprise and the inviter (masked). The enterprise learns nothing about
+        my number until I accept."""
         return grants.my_invitations(g.principal.user_id, now=now())
 
 
@@ -126,7 +130,10 @@ class AcceptInvitation(MethodView):
     @blp.response(201, EnterpriseMemberSchema)
     @blp.errors("INVITATION_NOT_FOUND", "REAL_NAME_REQUIRED")
     def post(self, invitation_id):
-        """Accept an invitation: I become a member with the offered role (real-name verified only)"""
+        """Accept an invitation: I become a member with the offered role
+
+        The invited resident only (another account: INVITATION_NOT_FOUND), real-name verified
+        (REAL_NAME_REQUIRED). The enterprise's audit records the grant."""
         return grants.accept_invitation(g.principal.user_id, invitation_id, now=now())
 
 
@@ -136,7 +143,10 @@ class Invitation(MethodView):
     @blp.response(204)
     @blp.errors("INVITATION_NOT_FOUND")
     def delete(self, invitation_id):
-        """Decline an invitation; the enterprise is not told"""
+        """Decline an invitation; the enterprise is not told
+
+        The invited resident only. The invitation goes away unaudited: to the enterprise a
+        decline looks the same as no answer."""
         grants.decline_invitation(g.principal.user_id, invitation_id, now=now())
 
 

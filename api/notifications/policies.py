@@ -134,6 +134,12 @@ def start_campaign(principal: Principal, policy_id: int, *, now: int) -> dict:
     return {"campaign_id": campaign.id, "status": "queued", "created": True}
 
 
+def latest_run_id(policy_id: int) -> int | None:
+    """The id of the policy's latest campaign run, if it ever had one."""
+    latest = _latest_run(policy_id)
+    return latest.id if latest is not None else None
+
+
 def _latest_run(policy_id: int) -> Campaign | None:
     return db.session.scalar(select(Campaign).where(Campaign.policy_id == policy_id)
                              .order_by(Campaign.run.desc()).limit(1))

@@ -10,7 +10,7 @@ from api.identity.sessions import get_or_create_user, start_session
 from tests.conftest import bearer
 
 # Operations that may be cached, with the directive they choose.
-CACHEABLE = {"/.well-known/jwks.json": "max-age="}
+CACHEABLE = {"/.well-known/jwks.json": "max-age=", "/.well-known/trust-list.json": "max-age="}
 
 
 def _no_store(response):
