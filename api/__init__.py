@@ -6,7 +6,7 @@ import logging
 import flask_smorest
 import redis as redis_lib
 from flask import Flask, g, request
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api.config import Config
@@ -63,25 +63,36 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     for plugin in plugins:
         plugin.init_app(app, api)
     apply_route_limits(app)
-    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
+    app.extensions["ssb.broker"] = init_broker(
+        app, config.BROKER_URL or config.REDIS_URL,
+        connection_class=None if config.BROKER_URL else app.extensions["ssb.redis_connection_class"])
     _register_error_handlers(app, api)
     _register_json_only(app)
+    _register_response_headers(app)
     register_cli(app)
     return app
 
 
 def _flask_app(config: Config) -> Flask:
-    """Flask with the configuration's settings; Redis embedded when no REDIS_URL is set."""
+    """Flask with the configuration's settings; Redis embedded when no REDIS_URL is set, started
+    on first use by whichever of the app's clients connects first (api.embedded_redis): a
+    command that needs no Redis starts none."""
     from api import embedded_redis
+    from api.extensions import BoundedJSONProvider
 
+    embedded = None
     if not config.REDIS_URL:
-        config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
+        config.REDIS_URL = embedded_redis.url_for(config.INSTANCE_DIR)
+        embedded = embedded_redis.connection_class(config.INSTANCE_DIR)
+
     app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app.json = BoundedJSONProvider(app)      # bounded parsing (qr.json_limits); Chinese as is
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_class": embedded} if embedded else {}
+    app.extensions["ssb.redis_connection_class"] = embedded
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
     return app
 
 
@@ -92,7 +103,8 @@ def _init_stores(app: Flask, config: Config) -> None:
 
     app.extensions["ssb.config"] = config
     app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
-    app.extensions["ssb.redis"] = init_redis(config.REDIS_URL)
+    app.extensions["ssb.redis"] = init_redis(config.REDIS_URL,
+                                             connection_class=app.extensions["ssb.redis_connection_class"])
     if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
         ensure_dev_key(config.KEYS_DIR)
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
@@ -191,6 +203,11 @@ def _register_error_handlers(app: Flask, api) -> None:
             # The database refused a value as data (NUL in a path parameter, an integer out of
             # range): the client's bad input, not our failure.
             return _respond("VALIDATION_ERROR")
+        if isinstance(exc, IntegrityError):
+            # A unique key (or reference) another request changed between our read and our
+            # write: the request lost a race, nothing was written; asking again sees the winner.
+            log.warning("integrity conflict", extra={"error": type(exc.orig).__name__})
+            return _respond("CONFLICT")
         if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
             log.warning("database unavailable", extra={"error": type(exc).__name__})
             return _respond("DATABASE_UNAVAILABLE", headers={"Retry-After": "5"})
@@ -215,6 +232,21 @@ def _register_json_only(app: Flask) -> None:
         if request.method in ("POST", "PUT", "PATCH") and request.content_length \
                 and not request.is_json and not request.path.startswith(FORM_PATHS):
             raise UnsupportedMediaType()
+
+
+def _register_response_headers(app: Flask) -> None:
+    @app.after_request
+    def _never_cached_by_default(response):
+        """Responses are not stored by any cache unless the operation chose a Cache-Control
+        (the JWKS: public, max-age): tokens, secrets and personal data are in most of them
+        (RFC 6749 section 5.1). Nothing is sniffed into another content type."""
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        if "no-store" in headers["Cache-Control"]:
+            headers.setdefault("Pragma", "no-cache")     # HTTP/1.0 caches
+        return response
 
 
 # Paths exempt from the JSON Content-Type check; everything else takes JSON only. The

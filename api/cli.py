@@ -57,25 +57,27 @@ def registry() -> None:
 def import_persons(csv_file: str, batch: int) -> None:
     """Upsert persons from CSV: id_type,id_number,name,birth_date,district,hukou
 
-    Optional guardian_id_numbers: the `;`-separated identity numbers of a minor's guardians
-    (kept only as blind indexes). Extra columns (veteran, disabled, living_alone, ...) are kept
-    as attributes. Bad rows are reported with their line number and skipped; good rows are
-    committed in batches."""
+    Optional: guardian_id_numbers (the `;`-separated identity numbers of a minor's guardians,
+    kept only as blind indexes); veteran, disabled, living_alone, home_service (booleans); any
+    other column is kept as an attribute. Every column's rule is in api/identity/person_rows.py
+    (and docs/registry-import.md): a row breaking one is reported with its line number, the
+    column and the rule, and skipped; good rows are committed in batches."""
     from api.extensions import pii_cipher
-    from api.identity.registry_import import PERSON_COLUMNS, InvalidPersonRow, upsert_person
+    from api.identity.person_rows import RowError, missing_columns
+    from api.identity.registry_import import upsert_person
 
     pii = pii_cipher()
     done = skipped = pending = 0
     with open(csv_file, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = PERSON_COLUMNS - set(reader.fieldnames or [])
+        missing = missing_columns(reader.fieldnames)
         if missing:
-            raise click.UsageError(f"missing columns: {', '.join(sorted(missing))}")
+            raise click.UsageError(f"missing columns: {', '.join(missing)}")
         for line, row in enumerate(reader, start=2):
             try:
                 upsert_person(row, pii=pii)
-            except InvalidPersonRow as exc:
-                click.echo(f"line {line}: {exc.reason}, skipped", err=True)
+            except RowError as exc:
+                click.echo(f"line {line}: {exc.describe()}", err=True)
                 skipped += 1
                 continue
             done += 1

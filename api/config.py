@@ -95,6 +95,7 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
     LOG_LEVEL: str = "INFO"
+    METRICS_TOKEN: str = ""                # bearer token Prometheus sends to /metrics; empty: nobody may read them
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -153,11 +154,13 @@ class Config:
 
 
 def _engine_options(url: str) -> dict:
+    # hide_parameters: a database error's text (which reaches the log) names the statement but
+    # not its values, which can be phone numbers or other personal data.
     if url.startswith("sqlite"):
         # Many gunicorn workers + a job worker share one file: wait for locks instead of failing.
-        return {"connect_args": {"timeout": 15}}
+        return {"connect_args": {"timeout": 15}, "hide_parameters": True}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": 5,
-            "connect_args": {"connect_timeout": 3}}
+            "connect_args": {"connect_timeout": 3}, "hide_parameters": True}
 
 
 def _dev_secret(instance: Path, name: str) -> str:

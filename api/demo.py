@@ -184,9 +184,11 @@ def _policy(ctx: DemoContext) -> None:
     assert ctx.operator is not None
     policy = policies.policy_titled(POLICY["title"], created_by=ctx.operator.user_id) or policies.create_policy(
         ctx.operator, now=ctx.now, **POLICY)
-    campaign = policies.start_campaign(ctx.operator, policy["id"], now=ctx.now)   # one per policy
-    ctx.campaign_id = campaign["campaign_id"]
-    ctx.out["policy"] = {"id": policy["id"], "title": policy["title"], "campaign_id": campaign["campaign_id"]}
+    # The policy's first run, started once: running the demo again starts no new run.
+    campaign_id = policies.latest_run_id(policy["id"]) or \
+        policies.start_campaign(ctx.operator, policy["id"], now=ctx.now)["campaign_id"]
+    ctx.campaign_id = campaign_id
+    ctx.out["policy"] = {"id": policy["id"], "title": policy["title"], "campaign_id": campaign_id}
 
 
 # --------------------------------------------------------------------------- the command

@@ -1,9 +1,9 @@
 """`make run`: gunicorn (the API), a Dramatiq worker, the push outbox relay and the trust-federation
-refresh loop, stopped together by Ctrl-C. `make stop` (`python -m api.devserver stop`) also stops
-the embedded Redis.
+refresh loop, stopped together by Ctrl-C, the embedded Redis last.
 
-All are started after the embedded Redis (if no REDIS_URL) is up, so they share it; that Redis
-outlives them (the CLI and tests reuse it) until `make stop`.
+They are started after the embedded Redis (if no REDIS_URL) is up, so they share it; it is
+stopped after them when `make run` ends (Ctrl-C included), if this process started it. `make
+stop` stops an embedded Redis that something else left running (a `make run` killed hard).
 """
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ from api import embedded_redis
 from api.config import Config
 
 
+def gunicorn_command(bin_dir: str, *, bind: str, workers: int) -> list[str]:
+    """gunicorn without its own access log: the app's JSON request log (api.observability) is the
+    one access log, and it names route templates, never raw paths (which carry identity numbers)."""
+    return [os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", str(workers), "wsgi:app"]
+
+
 def main(argv: list[str] | None = None) -> int:
     config = Config.from_env()
     if (argv if argv is not None else sys.argv[1:]) == ["stop"]:
@@ -26,14 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     env = dict(os.environ)
     if not config.REDIS_URL:
-        env["REDIS_URL"] = embedded_redis.ensure_running(config.INSTANCE_DIR)
+        # atexit: runs after the children were stopped and waited for, below.
+        env["REDIS_URL"] = embedded_redis.ensure_running(config.INSTANCE_DIR, stop_at_exit=True)
     env.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ssb-metrics-"))
     bind = config.BIND
     bin_dir = os.path.dirname(sys.executable)
     procs = [
-        # No gunicorn access log: the app logs every request once, as JSON with its request id.
-        subprocess.Popen([os.path.join(bin_dir, "gunicorn"), "--bind", bind, "--workers", str(config.WEB_CONCURRENCY),
-                          "wsgi:app"], env=env),
+        subprocess.Popen(gunicorn_command(bin_dir, bind=bind, workers=config.WEB_CONCURRENCY), env=env),
         subprocess.Popen([os.path.join(bin_dir, "dramatiq"), "wsgi:broker", "--processes", "1", "--threads", "4"],
                          env=env),
         # The outbox relay: resumes campaigns and sends pushes left pending (Redis outage, quiet hours).
@@ -41,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         # Trust federation: enqueues a refresh of each peer platform's JWKS when it is due.
         subprocess.Popen([os.path.join(bin_dir, "flask"), "--app", "wsgi", "trust", "refresh", "--loop"], env=env),
     ]
-    print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops it, `make stop` the "
-          f"embedded Redis too\nDemo data (people, venue, licence, mini-program): .venv/bin/flask --app wsgi demo",
+    print(f"Suishenban API on http://{bind}  (docs: http://{bind}/docs)  — Ctrl-C stops it all"
+          f"\nDemo data (people, venue, licence, mini-program): .venv/bin/flask --app wsgi demo",
           file=sys.stderr)
 
     def stop(*_):

@@ -197,6 +197,8 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("MALFORMED_PROOF", 422, "This proof code cannot be read.", "无法识别该证明二维码。"),
     ("PROOF_WRONG_TYPE", 422, "This is not an e-proof code.", "这不是电子证明二维码。"),
     ("PROOF_BAD_SIGNATURE", 422, "This proof code is not genuine.", "该证明二维码签名无效，可能系伪造。"),
+    # -- hardening (issue 13)
+    ("INVITATION_NOT_FOUND", 404, "No such invitation, or it has expired.", "邀请不存在或已过期。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

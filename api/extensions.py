@@ -14,12 +14,14 @@ import flask_smorest
 import marshmallow as ma
 import redis as redis_lib
 from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
 
 from api.db import Base
 from api.errors import envelope, prefers_chinese
+from qr import json_limits
 
 # Models subclass the plain declarative Base (no Flask in models); db only provides the session.
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
@@ -47,7 +49,7 @@ def init_rate_limiter(app) -> None:
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
     app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
 
 
 def apply_route_limits(app) -> Limiter:
@@ -108,9 +110,29 @@ class Api(flask_smorest.Api):
 class StrictParser(FlaskParser):
     """Every location obeys the schema's own `unknown` (RAISE in our Schema): an unknown query
     parameter is a 422 like an unknown body field. Schemas for foreign protocols (WeChat-style
-    endpoints) set EXCLUDE themselves."""
+    endpoints) set EXCLUDE themselves.
+
+    Bodies are parsed with bounded nesting and number length (qr.json_limits): a hostile body
+    is a 400 before it costs a stack overflow or a huge integer conversion."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+
+    def _raw_load_json(self, req):
+        from webargs import core
+        from webargs.flaskparser import is_json_request
+        if not is_json_request(req):
+            return core.missing
+        return json_limits.loads(req.get_data(cache=True))
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """`request.get_json()` (and anything else reading JSON through the app) with the same
+    bounds as the argument parser: too deep or too long a number is invalid JSON (400)."""
+
+    ensure_ascii = False    # Chinese as is in responses
+
+    def loads(self, s, **kwargs):
+        return json_limits.loads(s)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -224,14 +246,16 @@ def init_database(app) -> None:
                 cursor.close()
 
 
-def init_redis(url: str) -> redis_lib.Redis | redis_lib.RedisCluster:
+def init_redis(url: str, *, connection_class: type | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
     # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
+    # connection_class: the embedded Redis's, which starts the server on first use.
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
         return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], socket_timeout=2,
                                      socket_connect_timeout=2, health_check_interval=30)
+    extra = {"connection_class": connection_class} if connection_class is not None else {}
     return redis_lib.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                    health_check_interval=30, retry_on_timeout=False)
+                                    health_check_interval=30, retry_on_timeout=False, **extra)
 
 
 def get_redis() -> redis_lib.Redis:

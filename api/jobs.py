@@ -77,8 +77,14 @@ class AppContextMiddleware(Middleware):
         self._pop(message)
 
 
-def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs") -> dramatiq.Broker:
-    broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
+def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs", connection_class: type | None = None
+                ) -> dramatiq.Broker:
+    if connection_class is None:
+        broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
+    else:   # the embedded Redis: connections start it when first needed (api.embedded_redis)
+        import redis
+        pool = redis.ConnectionPool.from_url(redis_url, connection_class=connection_class)
+        broker = RedisBroker(connection_pool=pool, namespace=namespace, heartbeat_timeout=30_000)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
         dramatiq.actor(fn, actor_name=name, broker=broker, **options)  # type: ignore[call-overload]

@@ -46,6 +46,7 @@ from miniprogram_adapter.schemas import (
     WxTokenQuery,
     WxTokenResponse,
 )
+from qr import json_limits
 
 log = logging.getLogger("ssb.miniprogram")
 
@@ -184,7 +185,7 @@ class WeChatParser(StrictParser):
         data = req.get_data(cache=True)
         if not data:
             return core.missing
-        return core.parse_json(data)
+        return json_limits.loads(data)
 
 
 class WeChatBlueprint(Blueprint):

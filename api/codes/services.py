@@ -3,7 +3,8 @@
 Hot path (no relational table on issue; one INSERT on an accepted scan):
   issue:  token (has `hid`) → GET hc:{holder} → Ed25519 sign
   verify: Ed25519 verify → one pipelined round trip (HMGET venue staff, GET holder) →
-          SET NX replay key (single-use scenes only) → INSERT access record + COMMIT
+          SET NX of the code's key to the venue (single-use scenes: once; others: this venue
+          only) → INSERT access record + COMMIT
 """
 from __future__ import annotations
 
@@ -173,6 +174,26 @@ def replay_key(holder_id: str, jti: str) -> str:
     return f"code:{{{holder_id}}}:{jti}"
 
 
+def _claim_code(redis, key: str, *, scene: str, venue_id: str, until: int) -> str | None:
+    """Bind the code to this venue for its lifetime: single-use scenes accept it once; the others
+    again at the same venue (a scanner retry, a second look) but at no other (a forwarded
+    screenshot). Raises CODE_REPLAYED; returns the key when this scan set it (to release it if
+    the scan is not recorded)."""
+    if scene in SINGLE_USE_SCENES:
+        if not redis.set(key, venue_id, nx=True, exat=until):
+            raise AppError("CODE_REPLAYED")
+        return key
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(key, venue_id, nx=True, exat=until)
+    pipe.get(key)
+    first, bound = pipe.execute()
+    if first:
+        return key
+    if bound is not None and bound.decode() != venue_id:
+        raise AppError("CODE_REPLAYED")
+    return None
+
+
 def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:
     try:
         claims, code_error = _verify_claims(payload, now), None
@@ -209,11 +230,8 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     refusal = scene_refusal(info, scene, {"enterprise": True} if scene == "enterprise" else None)
     if refusal:
         raise AppError(refusal)
-    burned = None
-    if scene in SINGLE_USE_SCENES:
-        burned = replay_key(info.holder_id, claims["jti"])
-        if not redis.set(burned, 1, nx=True, exat=int(claims["exp"]) + get_config().CLOCK_SKEW + 1):
-            raise AppError("CODE_REPLAYED")
+    burned = _claim_code(redis, replay_key(info.holder_id, claims["jti"]), scene=scene, venue_id=venue["id"],
+                         until=int(claims["exp"]) + get_config().CLOCK_SKEW + 1)
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}

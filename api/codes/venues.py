@@ -147,6 +147,20 @@ def my_venues(principal: Principal) -> dict:
                       for v, grant in rows]}
 
 
+def venue_served_by(public_id: str, user_id: int) -> Venue:
+    """The active venue `public_id` where `user_id` holds an active staff grant (any scenes): the
+    check for venue-staff acts other than code scans (licence checks). Raises VENUE_NOT_FOUND or
+    NOT_STAFF_OF_VENUE."""
+    venue = db.session.scalar(select(Venue).where(Venue.public_id == public_id))
+    if venue is None or venue.status != "active":
+        raise AppError("VENUE_NOT_FOUND")
+    granted = db.session.scalar(select(VenueStaff.id).where(
+        VenueStaff.venue_id == venue.id, VenueStaff.user_id == user_id, VenueStaff.revoked_at.is_(None)))
+    if granted is None:
+        raise AppError("NOT_STAFF_OF_VENUE")
+    return venue
+
+
 def list_staff(*, venue_id: str) -> list[dict]:
     venue = _get_venue(venue_id)
     rows = db.session.execute(select(VenueStaff, User).join(User, VenueStaff.user_id == User.id)

@@ -2,6 +2,7 @@
 from flask import g
 from flask.views import MethodView
 
+from api.enterprises import grants
 from api.enterprises import services as enterprises
 from api.enterprises.schemas import (
     ActAsRequest,
@@ -11,6 +12,8 @@ from api.enterprises.schemas import (
     EnterpriseAuditQuery,
     EnterpriseClaimRequest,
     EnterpriseGrantRequest,
+    EnterpriseGrantResult,
+    EnterpriseInvitationList,
     EnterpriseList,
     EnterpriseMemberList,
     EnterpriseMemberSchema,
@@ -91,16 +94,60 @@ class Members(MethodView):
 
     @blp.auth()
     @blp.arguments(EnterpriseGrantRequest)
-    @blp.response(201, EnterpriseMemberSchema)
-    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED", "ROLE_ESCALATION", "GRANTEE_NOT_VERIFIED",
-                "INVALID_PHONE", "LEGAL_REP_PROTECTED", "SELF_ROLE_CHANGE")
+    @blp.response(201, EnterpriseGrantResult)
+    @blp.alt_response(202, schema=EnterpriseGrantResult, description="Invited: the same answer whoever holds the number")
+    @blp.errors("ENTERPRISE_NOT_FOUND", "ENTERPRISE_ROLE_REQUIRED", "ROLE_ESCALATION", "INVALID_PHONE",
+                "LEGAL_REP_PROTECTED", "SELF_ROLE_CHANGE")
     def post(self, body, enterprise_id):
-        """Grant (or change) a verified resident's role, by phone
+        """Grant a role by phone: a member's changes at once, any other number is invited
 
-        The enterprise's managers and administrators; the grantee must be a real-name verified
-        resident. Administrators grant any role; managers grant handler and viewer only (ROLE_ESCALATION)."""
-        return enterprises.grant_role(g.principal.user_id, enterprise_id, phone=body["phone"],
-                                      role=body["role"], now=now())
+        The enterprise's managers and administrators. Administrators grant any role; managers
+        grant handler and viewer only (ROLE_ESCALATION). A number that is not a member gets an
+        invitation (202 `invited`), answered identically whether a real-name verified resident,
+        an unverified account or nobody holds it; its holder accepts in their app (GET
+        /v1/enterprises/invitations)."""
+        result = grants.grant_role(g.principal.user_id, enterprise_id, phone=body["phone"], role=body["role"],
+                                   now=now())
+        return result, 202 if result["status"] == "invited" else 201
+
+
+@blp.route("/invitations")
+class MyInvitations(MethodView):
+    @blp.auth()
+    @blp.response(200, EnterpriseInvitationList)
+    def get(self):
+        """Roles enterprises offer me (by my phone number), waiting for my answer
+
+        Any signed-in resident: the invitations to my phone number that have not expired (7
+        days), with the enterprise and the inviter (masked). The enterprise learns nothing about
+        my number until I accept."""
+        return grants.my_invitations(g.principal.user_id, now=now())
+
+
+@blp.route("/invitations/<int:invitation_id>/accept")
+class AcceptInvitation(MethodView):
+    @blp.auth()
+    @blp.response(201, EnterpriseMemberSchema)
+    @blp.errors("INVITATION_NOT_FOUND", "REAL_NAME_REQUIRED")
+    def post(self, invitation_id):
+        """Accept an invitation: I become a member with the offered role
+
+        The invited resident only (another account: INVITATION_NOT_FOUND), real-name verified
+        (REAL_NAME_REQUIRED). The enterprise's audit records the grant."""
+        return grants.accept_invitation(g.principal.user_id, invitation_id, now=now())
+
+
+@blp.route("/invitations/<int:invitation_id>")
+class Invitation(MethodView):
+    @blp.auth()
+    @blp.response(204)
+    @blp.errors("INVITATION_NOT_FOUND")
+    def delete(self, invitation_id):
+        """Decline an invitation; the enterprise is not told
+
+        The invited resident only. The invitation goes away unaudited: to the enterprise a
+        decline looks the same as no answer."""
+        grants.decline_invitation(g.principal.user_id, invitation_id, now=now())
 
 
 @blp.route("/<int:enterprise_id>/members/<int:user_id>")

@@ -210,18 +210,22 @@ class LicenceAccessLog(MethodView):
 
 @blp.route("/presentations/verify")
 class VerifyPresentation(MethodView):
-    @blp.auth(roles=("staff",))
+    @blp.auth()
     @blp.arguments(LicenceVerifyRequest, example=VERIFY_PRESENTATION_REQUEST_EXAMPLE)
     @blp.response(200, LicenceVerification, example=VERIFICATION_EXAMPLE)
     @blp.errors("MALFORMED_PRESENTATION", "PRESENTATION_BAD_SIGNATURE", "PRESENTATION_WRONG_TYPE",
                 "PRESENTATION_EXPIRED", "PRESENTATION_REPLAYED", "PRESENTATION_STALE", "LICENCE_REVOKED",
-                "LICENCE_EXPIRED", "LICENCE_NOT_YET_VALID", "FAMILY_LINK_ENDED")
+                "LICENCE_EXPIRED", "LICENCE_NOT_YET_VALID", "FAMILY_LINK_ENDED", "VENUE_NOT_FOUND",
+                "NOT_STAFF_OF_VENUE", "ROLE_REQUIRED")
     def post(self, body):
         """Verify a shown licence once: only the disclosed fields, and an access record for the holder
 
-        Accounts with the `staff` role (in the access token: a role granted after sign-in counts
-        from the next refresh). Checks signature, `typ`, expiry (3 minutes) and single use; the
-        licence must still be valid and unchanged. The holder sees who verified which fields in
-        their access log."""
+        With `venue_id` (a `vn_...` id): the caller must hold an active staff grant at that venue
+        (any scenes; NOT_STAFF_OF_VENUE, VENUE_NOT_FOUND) and the holder's access log names the
+        venue. Without it: only the `staff` role (inspectors designated by operators; read from
+        the account, so a role granted after sign-in counts at once). Who may verify is checked
+        before the presentation is consumed. Then signature, `typ`, expiry (3 minutes) and single
+        use; the licence must still be valid and unchanged. The holder sees who verified which
+        fields in their access log."""
         return presentations.verify_presentation(g.principal, payload=body["payload"], venue_id=body["venue_id"],
                                             now=now())

@@ -175,8 +175,11 @@ class LicenceAccessLogQuery(CursorPageQuery):
 
 class LicenceVerifyRequest(Schema):
     payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4096))
-    venue_id = ma.fields.Integer(load_default=None, allow_none=True,
-                                 validate=ma.validate.Range(min=1, max=2**63 - 1))
+    venue_id = ma.fields.String(load_default=None, allow_none=True,
+                                validate=ma.validate.Regexp(r"^vn_[0-9A-Za-z_-]{1,21}$"),
+                                metadata={"description": "The venue (`vn_...`) where the licence is checked: the "
+                                                         "caller must be its staff; it is named in the holder's "
+                                                         "access log. Without it, only the `staff` role may verify."})
 
 
 class LicenceCommitment(Schema):

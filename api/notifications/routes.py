@@ -239,9 +239,10 @@ class AdminCampaigns(MethodView):
     def post(self, policy_id):
         """Find every eligible resident: an inbox message each, exactly once, and pushes
 
-        Operators only. Idempotent: one campaign per policy (starting it again answers the same
-        campaign). The fan-out runs in background jobs; follow it with `GET
-        /v1/admin/campaigns/{id}`."""
+        Operators only. While the policy's latest run is unfinished, starting again answers that
+        run (`created: false`); once it has fanned out, a new run reaches only the residents who
+        became eligible since: nobody gets two messages about one policy. The fan-out runs in
+        background jobs; follow it with `GET /v1/admin/campaigns/{id}`."""
         return policies.start_campaign(g.principal, policy_id, now=now())
 
 

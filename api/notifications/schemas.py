@@ -177,7 +177,8 @@ class PoliciesForMeSchema(Schema):
 class CampaignStartedSchema(Schema):
     campaign_id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
-    created = ma.fields.Boolean(required=True, metadata={"description": "false: the policy's existing campaign"})
+    created = ma.fields.Boolean(required=True, metadata={
+        "description": "false: the policy's unfinished run, started earlier; true: a new run"})
 
 
 class CampaignDetailSchema(Schema):

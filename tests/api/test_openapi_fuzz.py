@@ -51,7 +51,7 @@ def test_no_server_errors_and_conformant_responses(case, app):
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
 
-BEARER_SCHEMES = {"bearerAuth", "issuerAuth"}
+BEARER_SCHEMES = {"bearerAuth", "issuerAuth", "metricsAuth"}
 
 
 def _schemes(op: dict) -> set[str]:

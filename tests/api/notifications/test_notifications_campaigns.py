@@ -93,15 +93,16 @@ def test_campaign_reaches_exactly_the_eligible_once(app, client, operator, town,
         assert client.get("/v1/inbox/unread-count", headers=p.headers).json == {"unread": 0}
 
 
-def test_starting_twice_is_the_same_campaign(app, client, operator, town, worker):
+def test_starting_twice_is_the_same_campaign_until_it_finishes(app, client, operator, town, worker):
     eligible, _ = town
     policy_id = publish(client, operator)
     first = start(client, operator, policy_id)
     r = client.post(f"/v1/admin/policies/{policy_id}/campaigns", headers=operator)
     assert r.status_code == 202 and r.json["campaign_id"] == first and r.json["created"] is False
     worker()
-    assert start(client, operator, policy_id) == first
+    rerun = start(client, operator, policy_id)      # finished: a new run, for the newly eligible only
     worker()
+    assert rerun != first and inbox_counts(app, rerun) == {}
     assert inbox_counts(app, first) == {p.user_id: 1 for p in eligible}
 
 

@@ -258,7 +258,7 @@
     var header = SSB.jwsHeader(payload);
     var isLicence = header && header.typ === "ssb-licence+jwt";
     var request = isLicence
-      ? client.call("POST", "/v1/presentations/verify", { payload: payload })
+      ? client.call("POST", "/v1/presentations/verify", { payload: payload, venue_id: venueIdValue() })
       : client.call("POST", "/v1/verify", { payload: payload, venue_id: venueIdValue() });
     return request.then(function (body) {
       if (isLicence) showLicenceResult(body); else showCodeResult(body);
