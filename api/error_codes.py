@@ -27,6 +27,8 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("OTP_INVALID", 401, "The verification code is wrong or has expired.", "验证码错误或已过期。"),
     ("OTP_LOCKED", 401, "Too many wrong codes; ask for a new one.", "验证码错误次数过多，请重新获取。"),
     ("REFRESH_TOKEN_INVALID", 401, "The refresh token is invalid or has expired.", "刷新令牌无效或已过期。"),
+    ("REFRESH_IN_PROGRESS", 409, "This refresh token was just used by another request; use the tokens it returned.",
+     "该刷新令牌刚被另一请求使用，请使用该请求返回的令牌。"),
     ("REFRESH_TOKEN_REUSED", 401, "This refresh token was already used; the session was signed out for safety.",
      "刷新令牌已被使用，为安全起见该会话已退出。"),
     ("SESSION_NOT_FOUND", 404, "No such session.", "会话不存在。"),

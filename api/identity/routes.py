@@ -68,13 +68,15 @@ class Refresh(MethodView):
 
     @blp.arguments(RefreshRequest, example=REFRESH_REQUEST_EXAMPLE)
     @blp.response(200, TokenPairSchema, example=TOKEN_PAIR_EXAMPLE)
-    @blp.errors("REFRESH_TOKEN_INVALID", "REFRESH_TOKEN_REUSED", "RATE_LIMITED")
+    @blp.errors("REFRESH_TOKEN_INVALID", "REFRESH_IN_PROGRESS", "REFRESH_TOKEN_REUSED", "RATE_LIMITED")
     def post(self, body):
         """Rotate the refresh token; a reused one signs its whole session out
 
         Whoever holds the refresh token (no access token needed). Answers a new pair; the old
-        refresh token is spent. Presenting a spent one again (`REFRESH_TOKEN_REUSED`) revokes the
-        session: a stolen copy and the original cannot both live on. New roles granted since the
+        refresh token is spent. The same token again within REFRESH_REUSE_GRACE seconds (an app
+        racing or retrying itself) gets 409 `REFRESH_IN_PROGRESS` and revokes nothing; later
+        (`REFRESH_TOKEN_REUSED`) it revokes the session: a stolen copy and the original cannot
+        both live on. New roles granted since the
         last sign-in appear in the new access token."""
         return sessions.refresh(refresh_token=body["refresh_token"], now=now())
 

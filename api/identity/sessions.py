@@ -121,8 +121,7 @@ def refresh(*, refresh_token: str, now: int) -> TokenPair:
         .values(used_at=when)).rowcount
     if claimed != 1:
         db.session.rollback()
-        _revoke_sessions([session.id], reason="refresh_reuse", now=now)
-        raise AppError("REFRESH_TOKEN_REUSED")
+        _refuse_reuse(token_hash, session.id, now=now)
     absolute_end = session.created_at + timedelta(seconds=cfg.REFRESH_TOKEN_ABSOLUTE_TTL)
     if token.expires_at <= when or absolute_end <= when:
         commit()
@@ -133,6 +132,17 @@ def refresh(*, refresh_token: str, now: int) -> TokenPair:
     access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
                                      holder_id=user.holder_id)
     return TokenPair(access, new_refresh, ttl)
+
+
+def _refuse_reuse(token_hash: str, session_id: str, *, now: int) -> None:
+    """A refresh token presented again. Within REFRESH_REUSE_GRACE seconds of its rotation it is
+    a client racing or retrying itself (mobile apps do): 409, nothing revoked, and the pair the
+    first request got stays good. Later it is reuse (RFC 9700 section 4.14): the family is revoked."""
+    used_at = db.session.scalar(select(RefreshToken.used_at).where(RefreshToken.token_hash == token_hash))
+    if used_at is not None and now - used_at.timestamp() <= get_config().REFRESH_REUSE_GRACE:
+        raise AppError("REFRESH_IN_PROGRESS")
+    _revoke_sessions([session_id], reason="refresh_reuse", now=now)
+    raise AppError("REFRESH_TOKEN_REUSED")
 
 
 def _revoke_sessions(session_ids: list[str], *, reason: str, now: int) -> None:
