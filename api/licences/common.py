@@ -7,7 +7,6 @@ Business licences are held by an enterprise: the blind index of its credit code.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -60,10 +59,6 @@ def normalise_credit_code(code: str) -> str:
 
 def canonical_json(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def licence_number_bidx(pii: PiiCipher, licence_type: str, number: str) -> str:

@@ -24,7 +24,6 @@ from api.licences.common import (
     PRESENTATION_TTL,
     PRESENTATION_TYPE,
     TOKEN_ERRORS,
-    b64url,
     canonical_json,
     cipher,
     licence_status,
@@ -36,6 +35,7 @@ from api.localtime import local_today
 from api.pii import PiiCipher, mask_phone
 from api.ratelimits import enforce
 from api.unit_of_work import commit
+from qr.tokens import b64url
 
 log = logging.getLogger(__name__)
 
