@@ -29,7 +29,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api import embedded_redis
     from api.codes import holder_cache
     from api.enterprises.registry import enterprise_registry_from_config
-    from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis
+    from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis, redis_options
     from api.identity.auth import authenticate_access_token
     from api.identity.otp import OtpService
     from api.identity.population import registry_from_config
@@ -47,6 +47,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app = Flask(__name__, instance_path=config.INSTANCE_DIR)
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
+    # Flask-Limiter and `limits` build their own Redis client: the same timeouts as ours.
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options()
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
@@ -59,7 +61,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         ensure_dev_key(config.KEYS_DIR)
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)
 
-    init_database(app)
+    init_database(app, config)
     init_rate_limiter(app)
     init_request_tracking(app)
     api = Api(app, spec_kwargs={"info": {"description": "Backend of the Suishenban (随申办) super-app."}})
@@ -84,7 +86,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     for plugin in plugins:
         plugin.init_app(app, api)
     apply_route_limits(app)
-    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL)
+    app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL,
+                                                heartbeat_timeout_ms=config.BROKER_HEARTBEAT_TIMEOUT_MS)
     _register_error_handlers(app, api)
     _register_json_only(app)
     from api.cli import register_cli

@@ -46,7 +46,7 @@ def init_rate_limiter(app) -> None:
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
     app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config["RATELIMIT_STORAGE_OPTIONS"]))
 
 
 def apply_route_limits(app) -> Limiter:
@@ -152,8 +152,14 @@ def _describe(status: int) -> str:
     return status_phrase(status)
 
 
-def init_database(app) -> None:
+def init_database(app, config) -> None:
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        from api import db_deadline
+
+        with app.app_context():
+            db_deadline.install(app, db.engine, request_deadline_ms=config.DB_REQUEST_DEADLINE_MS,
+                                client_timeout_ms=config.DB_CLIENT_TIMEOUT_MS)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
@@ -169,14 +175,31 @@ def init_database(app) -> None:
                 cursor.close()
 
 
-def init_redis(url: str) -> redis_lib.Redis | redis_lib.RedisCluster:
-    # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
+# Redis commands must fail fast when Redis hangs: 2 s per command, and no retry of a timed-out
+# command (redis-py's default retries 3 times with backoff: 15 s and more against a frozen
+# server). One retry on a connection error re-dials a connection that died with a restart.
+REDIS_TIMEOUT = 2
+
+
+def redis_options(**extra) -> dict:
+    """Client options for every Redis client of the app (ours, rate limits, the job broker)."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    return {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT, "health_check_interval": 30,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis_lib.exceptions.ConnectionError,)),
+            **extra}
+
+
+def init_redis(url: str, *, on_connect: Callable | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
+    """The app's Redis client. `on_connect(connection)` runs after every new connection's
+    handshake (api.redis_epoch notices a restarted or replaced server that way)."""
+    options = redis_options()
+    if on_connect is not None:
+        options["redis_connect_func"] = on_connect
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
-        return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], socket_timeout=2,
-                                     socket_connect_timeout=2, health_check_interval=30)
-    return redis_lib.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                    health_check_interval=30, retry_on_timeout=False)
+        return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], **options)
+    return redis_lib.Redis.from_url(url, **options)
 
 
 def get_redis() -> redis_lib.Redis:

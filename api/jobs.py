@@ -77,8 +77,18 @@ class AppContextMiddleware(Middleware):
         self._pop(message)
 
 
-def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs") -> dramatiq.Broker:
-    broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
+def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs",
+                heartbeat_timeout_ms: int = 30_000) -> dramatiq.Broker:
+    import redis
+
+    from api.extensions import redis_options
+
+    # Our client, not one built from the URL: Dramatiq's default has no socket timeout, so an
+    # enqueue against a frozen Redis would hang the request. Messages stay in the worker's
+    # unacked set until processed; a worker that dies (no heartbeat for heartbeat_timeout) has
+    # its messages requeued by the others.
+    client = redis.Redis.from_url(redis_url, **redis_options())
+    broker = RedisBroker(client=client, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
         dramatiq.actor(fn, actor_name=name, broker=broker, **options)  # type: ignore[call-overload]
