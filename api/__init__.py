@@ -37,6 +37,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api.jobs import init_broker
     from api.keyring import KeyRingProvider, ensure_dev_key
     from api.observability import configure_logging, init_request_tracking
+    from api.ops import invalidations
+    from api.redis_epoch import EpochWatch
     from api.unit_of_work import install as install_unit_of_work
 
     config = config or Config.from_env()
@@ -55,7 +57,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
 
     app.extensions["ssb.config"] = config
     app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
-    redis_client = init_redis(config.REDIS_URL)
+    app.extensions["ssb.redis_epoch"] = epoch_watch = EpochWatch()
+    redis_client = init_redis(config.REDIS_URL, on_connect=epoch_watch.connected)
     app.extensions["ssb.redis"] = redis_client
     if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
         ensure_dev_key(config.KEYS_DIR)
@@ -69,6 +72,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     register_blueprints(app, api, BLUEPRINT_MODULES)
     app.extensions["ssb.api"] = api
     install_unit_of_work(app, flush_collectors=(holder_cache.collect_changes,))
+    invalidations.init_app(app)
 
     app.extensions["ssb.otp"] = OtpService(
         redis=redis_client, rate_limiter=app.extensions["ssb.rate_limiter"], sms=sms_from_config(config.SMS_BACKEND, config.SMS_GATEWAY_KEY),

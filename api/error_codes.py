@@ -147,6 +147,10 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
      "登记监护人的关系在未成年人成年时自动终止，不能手动解除。"),
     ("FAMILY_VENUE_NOT_ALLOWED", 403, "Agreements are recorded only at community service or government centres.",
      "仅社区事务受理中心或政务服务中心可现场确认。"),
+    # -- faults (issue 20): what a lost Redis data set must not let through
+    ("CODE_REFRESH_REQUIRED", 409,
+     "This single-use code was issued before a service restart and cannot be checked for reuse; show a fresh one.",
+     "该一次性二维码签发于服务重启之前，无法核验是否已使用，请刷新后重新出示。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

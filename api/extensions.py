@@ -194,11 +194,13 @@ def init_redis(url: str, *, on_connect: Callable | None = None) -> redis_lib.Red
     """The app's Redis client. `on_connect(connection)` runs after every new connection's
     handshake (api.redis_epoch notices a restarted or replaced server that way)."""
     options = redis_options()
-    if on_connect is not None:
-        options["redis_connect_func"] = on_connect
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
+        if on_connect is not None:   # the cluster client runs its own handshake, then ours
+            options["redis_connect_func"] = on_connect
         return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], **options)
+    if on_connect is not None:       # replaces redis-py's handshake: run it first
+        options["redis_connect_func"] = lambda connection: (connection.on_connect(), on_connect(connection))
     return redis_lib.Redis.from_url(url, **options)
 
 

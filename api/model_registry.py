@@ -7,3 +7,4 @@ from api.identity import models as identity_models  # noqa: F401
 from api.licences import models as licences_models  # noqa: F401
 from api.miniprograms import models as miniprograms_models  # noqa: F401
 from api.notifications import models as notifications_models  # noqa: F401
+from api.ops import models as ops_models  # noqa: F401

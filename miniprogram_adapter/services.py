@@ -33,6 +33,7 @@ from api.identity.tokens import Principal
 from api.licences.wallet import list_wallet
 from api.miniprograms.models import MiniProgram, MiniProgramConsent, MiniProgramMessage, MiniProgramUser
 from api.notifications.inbox import deliver_to_user
+from api.ops import invalidations
 from api.ratelimits import enforce
 from api.unit_of_work import commit
 from miniprogram_adapter import crypto
@@ -165,7 +166,7 @@ def rotate_secret(*, appid: str, now: int) -> dict:
     app.secret_version += 1
     app.secret_rotated_at = from_timestamp(now)
     commit()
-    get_redis().delete(f"mp:stable:{appid}")
+    invalidations.apply("keys", {"keys": [f"mp:stable:{appid}"]})   # now, or when Redis is back
     return {"appid": app.appid, "secret": secret}
 
 
@@ -238,8 +239,8 @@ def revoke_consent(*, user_id: int, appid: str) -> None:
     db.session.execute(delete(MiniProgramConsent).where(MiniProgramConsent.user_id == user_id,
                                                          MiniProgramConsent.appid == appid))
     commit()
-    redis = get_redis()
-    redis.delete(f"mp:sk:{appid}:{user_id}")   # the app's session with the resident ends too
+    # The app's session with the resident ends too (now, or when Redis is back).
+    invalidations.apply("keys", {"keys": [f"mp:sk:{appid}:{user_id}"]})
 
 
 def user_info_bundle(*, user_id: int, appid: str, now: int) -> dict:

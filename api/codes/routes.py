@@ -63,7 +63,9 @@ class Verify(MethodView):
         """Verify a resident's code at a venue (its staff only)
 
         Refusals: 422 MALFORMED_CODE, CODE_WRONG_TYPE, CODE_BAD_SIGNATURE, CODE_UNKNOWN_KEY,
-        CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use);
+        CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use),
+        CODE_REFRESH_REQUIRED (a single-use code issued before the store of used codes restarted
+        cannot be proven unused: the resident shows a fresh one);
         403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND.
 
         A code a guardian shows for a dependent (claim `act`) answers the dependent as `holder`

@@ -14,7 +14,7 @@ from datetime import date
 
 from flask import current_app
 
-from api import hooks
+from api import hooks, redis_epoch
 from api.access.records import record_access
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
@@ -174,6 +174,16 @@ def replay_key(holder_id: str, jti: str) -> str:
     return f"code:{{{holder_id}}}:{jti}"
 
 
+def usable_before_replay_keys_were_lost(claims: dict) -> bool:
+    """A single-use code that could have been shown before Redis's current data set began
+    (api.redis_epoch: a restart, failover or wipe may have lost its replay key) cannot be
+    proven unused: refused, and the resident's app shows a fresh code. Prefetched codes whose
+    window opens later, and codes issued since, are unaffected."""
+    since = redis_epoch.current().since
+    first_usable = max(int(claims["iat"]), int(claims["nbf"]) - get_config().CLOCK_SKEW)
+    return first_usable < since
+
+
 def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:
     try:
         claims, code_error = _verify_claims(payload, now), None
@@ -210,6 +220,8 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
         burned = replay_key(info.holder_id, claims["jti"])
         if not redis.set(burned, 1, nx=True, exat=int(claims["exp"]) + get_config().CLOCK_SKEW + 1):
             raise AppError("CODE_REPLAYED")
+        if usable_before_replay_keys_were_lost(claims):
+            raise AppError("CODE_REFRESH_REQUIRED")
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}
