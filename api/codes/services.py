@@ -178,10 +178,11 @@ def usable_before_replay_keys_were_lost(claims: dict) -> bool:
     """A single-use code that could have been shown before Redis's current data set began
     (api.redis_epoch: a restart, failover or wipe may have lost its replay key) cannot be
     proven unused: refused, and the resident's app shows a fresh code. Prefetched codes whose
-    window opens later, and codes issued since, are unaffected."""
+    window opens later, and codes issued since, are unaffected. Times are whole seconds: a
+    code of the very second the loss was noticed counts as before it."""
     since = redis_epoch.current().since
     first_usable = max(int(claims["iat"]), int(claims["nbf"]) - get_config().CLOCK_SKEW)
-    return first_usable < since
+    return first_usable <= since
 
 
 def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:

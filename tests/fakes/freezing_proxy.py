@@ -8,6 +8,7 @@ answer while frozen; `thaw()` resumes forwarding (late bytes reach clients that 
 """
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
@@ -90,3 +91,49 @@ class FreezingProxy:
                         s.close()
                     except OSError:
                         pass
+
+
+def _redis_via(url: str, port: int) -> str:
+    from urllib.parse import urlsplit
+    db = "0" if url.startswith("unix://") else (urlsplit(url).path.strip("/") or "0")
+    return f"redis://127.0.0.1:{port}/{db}"
+
+
+def _upstream(url: str):
+    from urllib.parse import urlsplit
+    if url.startswith("unix://"):
+        return url
+    parts = urlsplit(url)
+    return (parts.hostname, parts.port)
+
+
+@contextlib.contextmanager
+def proxied_app(base_config, redis_url: str, clock=None):
+    """The full app on the suite's stores, its Redis (and PostgreSQL, when the suite runs on
+    it) reached through freezing proxies: yields (app, {"redis": proxy, "db": proxy})."""
+    import dataclasses
+    from urllib.parse import urlsplit
+
+    from wsgi import create_app
+    proxies = {"redis": FreezingProxy(_upstream(redis_url)).start()}
+    changes = {"REDIS_URL": _redis_via(redis_url, proxies["redis"].port)}
+    if base_config.DATABASE_URL.startswith("postgresql"):
+        parts = urlsplit(base_config.DATABASE_URL)
+        proxies["db"] = FreezingProxy((parts.hostname, parts.port or 5432)).start()
+        host = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+        changes["DATABASE_URL"] = parts._replace(
+            netloc=parts.netloc.replace(host, f"127.0.0.1:{proxies['db'].port}")).geturl()
+    app = create_app(dataclasses.replace(base_config, **changes))
+    if clock is not None:
+        app.extensions["ssb.clock"] = clock
+    try:
+        yield app, proxies
+    finally:
+        for p in proxies.values():
+            p.thaw()
+        with app.app_context():
+            from api.extensions import db
+            db.session.remove()
+            db.engine.dispose()
+        for p in proxies.values():
+            p.close()

@@ -9,53 +9,21 @@ client's patience (5 s) minus a margin, not a speed: the configured waits are 2 
 """
 from __future__ import annotations
 
-import dataclasses
 import time
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import bearer
-from tests.fakes.freezing_proxy import FreezingProxy
+from tests.fakes.freezing_proxy import proxied_app
 
 CLIENT_PATIENCE = 4.5   # seconds: under a mobile client's 5 s timeout
-
-
-def _redis_via(url: str, port: int) -> str:
-    db = "0" if url.startswith("unix://") else (urlsplit(url).path.strip("/") or "0")
-    return f"redis://127.0.0.1:{port}/{db}"
-
-
-def _upstream(url: str):
-    if url.startswith("unix://"):
-        return url
-    parts = urlsplit(url)
-    return (parts.hostname, parts.port)
 
 
 @pytest.fixture
 def proxied(app, stores, base_config):
     """An app whose Redis (and PostgreSQL) connections go through freezing proxies."""
-    from wsgi import create_app
-    proxies = {"redis": FreezingProxy(_upstream(stores["redis"])).start()}
-    changes = {"REDIS_URL": _redis_via(stores["redis"], proxies["redis"].port)}
-    if base_config.DATABASE_URL.startswith("postgresql"):
-        parts = urlsplit(base_config.DATABASE_URL)
-        proxies["db"] = FreezingProxy((parts.hostname, parts.port or 5432)).start()
-        changes["DATABASE_URL"] = parts._replace(netloc=parts.netloc.replace(
-            f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname,
-            f"127.0.0.1:{proxies['db'].port}")).geturl()
-    frozen_app = create_app(dataclasses.replace(base_config, **changes))
-    frozen_app.extensions["ssb.clock"] = app.extensions["ssb.clock"]
-    yield frozen_app, proxies
-    for p in proxies.values():
-        p.thaw()
-    with frozen_app.app_context():
-        from api.extensions import db
-        db.session.remove()
-        db.engine.dispose()
-    for p in proxies.values():
-        p.close()
+    with proxied_app(base_config, stores["redis"], app.extensions["ssb.clock"]) as (frozen_app, proxies):
+        yield frozen_app, proxies
 
 
 def _timed(fn):
