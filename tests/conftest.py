@@ -91,6 +91,7 @@ def app(session_app):
         get_redis().flushdb()
         # Emptied on purpose, not lost: nothing written before the test is missing from it.
         redis_epoch.establish(get_redis(), since=0)
+        get_redis().connection_pool.disconnect()   # the app re-reads the epoch on its next command
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
