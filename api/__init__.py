@@ -50,7 +50,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
     # Flask-Limiter and `limits` build their own Redis client: the same timeouts as ours.
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options()
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options(config.REDIS_URL)
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider: Chinese as is
@@ -91,7 +91,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         plugin.init_app(app, api)
     apply_route_limits(app)
     app.extensions["ssb.broker"] = init_broker(app, config.BROKER_URL or config.REDIS_URL,
-                                                heartbeat_timeout_ms=config.BROKER_HEARTBEAT_TIMEOUT_MS)
+                                                heartbeat_timeout_ms=config.BROKER_HEARTBEAT_TIMEOUT_MS,
+                                                maintenance_chance=config.BROKER_MAINTENANCE_CHANCE)
     _register_error_handlers(app, api)
     _register_json_only(app)
     from api.cli import register_cli

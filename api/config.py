@@ -27,6 +27,7 @@ class Config:
     BROKER_URL: str = ""                   # Dramatiq broker; empty: REDIS_URL. Must be a single node
                                            # (Dramatiq's Lua scripts are multi-key): set it when REDIS_URL is a cluster
     BROKER_HEARTBEAT_TIMEOUT_MS: int = 30_000   # a job worker silent this long is dead: its unacked jobs requeue
+    BROKER_MAINTENANCE_CHANCE: int = 1000       # per million broker calls: look for dead workers' jobs
     INSTANCE_DIR: str = str(PROJECT_ROOT / "instance")
     # Secrets
     SECRET_KEY: str = ""

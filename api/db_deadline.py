@@ -26,6 +26,8 @@ from contextvars import ContextVar
 import psycopg
 from psycopg import errors as pg_errors
 
+from api.breaker import Breaker, for_store
+
 _deadline: ContextVar[float | None] = ContextVar("ssb_db_deadline", default=None)
 _settings = {"default_timeout": 60.0}
 
@@ -58,9 +60,16 @@ def within(seconds: float) -> Iterator[None]:
 
 
 class DeadlineConnection(psycopg.Connection):
-    """psycopg's connection with every wait bounded by the deadline (see the module doc)."""
+    """psycopg's connection with every wait bounded by the deadline (see the module doc), and
+    the engine's breaker (api.breaker) in front: after a wait ran out, the process's next
+    database calls fail at once for a cooldown instead of each waiting for its own deadline."""
+
+    breaker: Breaker = Breaker("database")
 
     def wait(self, gen, interval: float = 0.1, timeout: float | None = None):
+        if not self.breaker.allows():
+            self._abandon()
+            raise DeadlineExceeded(f"the database did not answer; next try in {self.breaker.retry_in:.1f} s")
         budget = _budget()
         ours = timeout is None or timeout > budget
         if ours:
@@ -69,12 +78,15 @@ class DeadlineConnection(psycopg.Connection):
             self._abandon()
             raise DeadlineExceeded("the database did not answer within the deadline")
         try:
-            return super().wait(gen, interval=interval, timeout=timeout)
+            result = super().wait(gen, interval=interval, timeout=timeout)
         except pg_errors._WaitTimeout:
             if not ours:
                 raise
             self._abandon()
+            self.breaker.failed()
             raise DeadlineExceeded("the database did not answer within the deadline") from None
+        self.breaker.succeeded()
+        return result
 
     def _abandon(self) -> None:
         # Mid-protocol: the connection cannot be reused. finish() only closes our socket.
@@ -106,12 +118,22 @@ def install(app, engine, *, request_deadline_ms: int, client_timeout_ms: int) ->
     from sqlalchemy import event
 
     _settings["default_timeout"] = client_timeout_ms / 1000
+    breaker = for_store(str(engine.url))
+    connection_class = type("DeadlineConnection", (DeadlineConnection,), {"breaker": breaker})
 
     @event.listens_for(engine, "do_connect")
     def _connect(_dialect, _record, cargs, cparams):
         left = remaining()
         if left is not None and left <= 0.05:
             raise DeadlineExceeded("no time left to connect to the database")
-        return DeadlineConnection.connect(*cargs, **cparams)
+        if not breaker.allows():
+            raise DeadlineExceeded(f"the database did not answer; next try in {breaker.retry_in:.1f} s")
+        try:
+            connection = connection_class.connect(*cargs, **cparams)
+        except psycopg.OperationalError:   # refused, or no answer within connect_timeout
+            breaker.failed()
+            raise
+        breaker.succeeded()
+        return connection
 
     app.wsgi_app = RequestDeadline(app.wsgi_app, request_deadline_ms / 1000)

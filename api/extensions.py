@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
 
+from api.breaker import Breaker
 from api.db import Base
 from api.errors import envelope, prefers_chinese
 
@@ -181,19 +182,81 @@ def init_database(app, config) -> None:
 REDIS_TIMEOUT = 2
 
 
-def redis_options(**extra) -> dict:
-    """Client options for every Redis client of the app (ours, rate limits, the job broker)."""
+def redis_options(url: str, **extra) -> dict:
+    """Client options for every Redis client of the app on `url` (ours, rate limits, the job
+    broker): timeouts, retries, and a connection class that fails fast while Redis does not
+    answer (api.breaker), shared by all of the process's clients of that URL."""
     from redis.backoff import NoBackoff
     from redis.retry import Retry
-    return {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT, "health_check_interval": 30,
-            "retry": Retry(NoBackoff(), 1, supported_errors=(redis_lib.exceptions.ConnectionError,)),
-            **extra}
+    options = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT, "health_check_interval": 30,
+               "retry": Retry(NoBackoff(), 1, supported_errors=(redis_lib.exceptions.ConnectionError,)), **extra}
+    if not url.startswith("redis+cluster://"):
+        options["connection_class"] = breaker_connection_class(url)
+    return options
+
+
+_connection_classes: dict[str, type] = {}
+
+
+def redis_breaker() -> Breaker | None:
+    """The process's breaker for the app's Redis (None on a cluster)."""
+    url = get_config().REDIS_URL
+    return None if url.startswith("redis+cluster://") else breaker_connection_class(url).breaker
+
+
+def breaker_connection_class(url: str) -> type:
+    """redis-py's connection class for `url`, with the process's breaker for that URL in front."""
+    if url not in _connection_classes:
+        from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
+
+        from api.breaker import for_store
+        base = UnixDomainSocketConnection if url.startswith(("unix://", "redis+unix://")) else \
+            SSLConnection if url.startswith("rediss://") else Connection
+        _connection_classes[url] = type("BreakerConnection", (_BreakerMixin, base), {"breaker": for_store(url)})
+    return _connection_classes[url]
+
+
+class _BreakerMixin:
+    """Connection errors and timeouts open the breaker; an answer closes it; while it is open,
+    commands fail at once with a ConnectionError (the app answers 503 REDIS_UNAVAILABLE)."""
+
+    breaker: Breaker
+
+    def _guard(self) -> None:
+        if not self.breaker.allows():
+            raise redis_lib.exceptions.ConnectionError(
+                f"Redis did not answer; next try in {self.breaker.retry_in:.1f} s")
+
+    def connect(self):
+        self._guard()
+        try:
+            return super().connect()  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+
+    def send_packed_command(self, command, check_health=True):
+        self._guard()
+        try:
+            return super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+        self.breaker.succeeded()
+        return response
 
 
 def init_redis(url: str, *, on_connect: Callable | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
     """The app's Redis client. `on_connect(connection)` runs after every new connection's
     handshake (api.redis_epoch notices a restarted or replaced server that way)."""
-    options = redis_options()
+    options = redis_options(url)
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
         if on_connect is not None:   # the cluster client runs its own handshake, then ours

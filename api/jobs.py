@@ -78,7 +78,7 @@ class AppContextMiddleware(Middleware):
 
 
 def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs",
-                heartbeat_timeout_ms: int = 30_000) -> dramatiq.Broker:
+                heartbeat_timeout_ms: int = 30_000, maintenance_chance: int = 1000) -> dramatiq.Broker:
     import redis
 
     from api.extensions import redis_options
@@ -87,8 +87,9 @@ def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs",
     # enqueue against a frozen Redis would hang the request. Messages stay in the worker's
     # unacked set until processed; a worker that dies (no heartbeat for heartbeat_timeout) has
     # its messages requeued by the others.
-    client = redis.Redis.from_url(redis_url, **redis_options())
-    broker = RedisBroker(client=client, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms)
+    client = redis.Redis.from_url(redis_url, **redis_options(redis_url))
+    broker = RedisBroker(client=client, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms,
+                         maintenance_chance=maintenance_chance)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
         dramatiq.actor(fn, actor_name=name, broker=broker, **options)  # type: ignore[call-overload]

@@ -33,7 +33,13 @@ def relay_command(loop: bool, interval: float, inline: bool) -> None:
         except Exception as exc:
             db.session.rollback()
             drained = {"error": type(exc).__name__}
-        sent = relay()
+        try:
+            sent = relay()
+        except Exception as exc:   # a store is down: the loop goes on, the next round retries
+            if not loop:
+                raise
+            db.session.rollback()
+            sent = {"error": type(exc).__name__}
         click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent} "
                    f"cache_invalidations={drained}")
         if not loop:

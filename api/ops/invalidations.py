@@ -111,10 +111,17 @@ def init_app(app) -> None:
     @app.after_request
     def _schedule(response):
         due = app.extensions.get(_DUE)
-        if due is not None and time.monotonic() >= due:
+        if due is not None and time.monotonic() >= due and _redis_may_answer():
             app.extensions[_DUE] = time.monotonic() + RETRY_SECONDS
             response.call_on_close(lambda: _drain_after_response(app))
         return response
+
+
+def _redis_may_answer() -> bool:
+    """False while this process knows Redis is down (its breaker is open): no point trying."""
+    from api.extensions import redis_breaker
+    breaker = redis_breaker()
+    return breaker is None or breaker.allows()
 
 
 def _drain_after_response(app) -> None:

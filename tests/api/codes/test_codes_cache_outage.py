@@ -3,6 +3,8 @@ The eviction is recorded in the database and applied when Redis answers again, s
 entitlement or a revoked staff grant does not live on for the entries' whole expiry."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,6 +17,17 @@ from tests.fakes.freezing_proxy import proxied_app
 def behind_proxy(app, stores, base_config):
     with proxied_app(base_config, stores["redis"], app.extensions["ssb.clock"]) as (other, proxies):
         yield other, proxies["redis"]
+
+
+def _once_ready(app, within: float = 10.0):
+    """/readyz until Redis answers again (the breaker's cooldown, api.breaker)."""
+    client, deadline = app.test_client(), time.monotonic() + within
+    while True:
+        r = client.get("/readyz")
+        if r.status_code == 200 or time.monotonic() > deadline:
+            return r
+        r.close()
+        time.sleep(0.2)
 
 
 def pending(app) -> list[str]:
@@ -38,7 +51,7 @@ def test_a_lost_entitlement_reaches_the_cache_once_redis_answers(app, client, ve
     assert client.get("/v1/codes/suishen?scene=veteran", headers=veteran).status_code == 200   # stale, for now
 
     redis_proxy.thaw()
-    r = other.test_client().get("/healthz")
+    r = _once_ready(other)
     r.close()   # the server closes the response; the recorded eviction is applied then
     assert pending(app) == []
     r = client.get("/v1/codes/suishen?scene=veteran", headers=veteran)
