@@ -423,7 +423,7 @@ def kill_worker_mid_job(dep, host: str, operator_token: str, relay) -> dict:
     cid = campaign.json()["campaign_id"]
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not any(
-            actor == "run_chunk" for jobs in _held_jobs(r).values() for actor, _ in jobs):
+            actor == "run_chunk" and args and args[0] == cid for jobs in _held_jobs(r).values() for actor, args in jobs):
         time.sleep(0.002)
     stack.signal_tree(dep.worker, signal.SIGSTOP)
     held = _held_jobs(r)

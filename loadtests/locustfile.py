@@ -462,7 +462,7 @@ if int(os.environ.get("SSB_FAULT_WRITERS", "0") or 0) > 0:
             for step in (self.login, self.refresh, self.checkin, self.scan, self.present, self.verify_presentation,
                          self.consent, self.miniprogram, self.licence, self.logout):
                 step()
-            if self.round % 4 == 1:
+            if self.round % 10 == 1:
                 op = (META.get("operator") or {}).get("access_token")
                 if op:
                     publish_campaign(self, op)
