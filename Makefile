@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrate worker bench loadtest clean
+.PHONY: run test lint migrate worker bench loadtest faults soak clean
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-loadtest.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -39,3 +39,13 @@ clean:
 loadtest: $(STAMP)
 	$(BIN)/pip install -q -r requirements-loadtest.txt
 	$(BIN)/python -m loadtests.run $(LOADTEST_ARGS)
+
+# Faults under load (docs/faults.md): frozen and killed stores, a killed job worker. ~6 min.
+faults: $(STAMP)
+	$(BIN)/pip install -q -r requirements-loadtest.txt
+	$(BIN)/python -m loadtests.faults $(FAULTS_ARGS)
+
+# A steady load for 30 minutes: p95 per window, error rate, worker memory (docs/capacity.md).
+soak: $(STAMP)
+	$(BIN)/pip install -q -r requirements-loadtest.txt
+	$(BIN)/python -m loadtests.soak $(SOAK_ARGS)
