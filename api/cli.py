@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from api.unit_of_work import commit
 
@@ -18,8 +16,12 @@ ROLE_CHOICES = ["operator", "staff", "issuer-admin"]
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(registry)
+    from api.demo import demo_command  # `demo [--json]`: the newcomer's demo data
+    app.cli.add_command(demo_command)
     from api.keys.cli import register as register_keys  # `keys rotate`, `keys list`
     register_keys(app)
+    from api.trust.cli import register as register_trust  # `trust refresh`, `trust purge`
+    register_trust(app)
 
 
 @click.command("create-admin")
@@ -32,16 +34,14 @@ def create_admin(phone: str, roles: tuple[str, ...]) -> None:
     import time
 
     from api.errors import AppError
+    from api.identity.accounts import grant_roles
     from api.identity.phones import normalise_phone
-    from api.identity.sessions import get_or_create_user
 
     try:
         phone = normalise_phone(phone)
     except AppError:
         raise click.BadParameter("not a valid mobile number", param_hint="--phone") from None
-    user = get_or_create_user(phone, now=int(time.time()))
-    user.roles = sorted(set(user.roles) | {"resident", *roles})
-    commit()
+    user = grant_roles(phone, roles, now=int(time.time()))
     click.echo(f"account {user.id} ({phone[:5]}****{phone[-4:]}) has roles: {', '.join(user.roles)}")
 
 
@@ -57,52 +57,29 @@ def registry() -> None:
 def import_persons(csv_file: str, batch: int) -> None:
     """Upsert persons from CSV: id_type,id_number,name,birth_date,district,hukou
 
-    Optional guardian_id_numbers: the `;`-separated identity numbers of a minor's guardians
-    (kept only as blind indexes). Extra columns (veteran, disabled, living_alone, ...) are kept
-    as attributes. Bad rows are reported with their line number and skipped; good rows are
-    committed in batches."""
-    from api.errors import AppError
-    from api.extensions import db, pii_cipher
-    from api.identity.identity_numbers import normalise
-    from api.identity.models import Person
+    Optional: guardian_id_numbers (the `;`-separated identity numbers of a minor's guardians,
+    kept only as blind indexes); veteran, disabled, living_alone, home_service (booleans); any
+    other column is kept as an attribute. Every column's rule is in api/identity/person_rows.py
+    (and docs/registry-import.md): a row breaking one is reported with its line number, the
+    column and the rule, and skipped; good rows are committed in batches."""
+    from api.extensions import pii_cipher
+    from api.identity.person_rows import RowError, missing_columns
+    from api.identity.registry_import import upsert_person
 
     pii = pii_cipher()
-    known = {"id_type", "id_number", "name", "birth_date", "district", "hukou"}
-    done = skipped = 0
+    done = skipped = pending = 0
     with open(csv_file, newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
-        missing = known - set(reader.fieldnames or [])
+        missing = missing_columns(reader.fieldnames)
         if missing:
-            raise click.UsageError(f"missing columns: {', '.join(sorted(missing))}")
-        pending = 0
+            raise click.UsageError(f"missing columns: {', '.join(missing)}")
         for line, row in enumerate(reader, start=2):
             try:
-                number = normalise(row["id_type"], row["id_number"])
-                born = date.fromisoformat(row["birth_date"]) if row["birth_date"] else None
-            except (AppError, ValueError):
-                click.echo(f"line {line}: invalid identity number or birth date, skipped", err=True)
+                upsert_person(row, pii=pii)
+            except RowError as exc:
+                click.echo(f"line {line}: {exc.describe()}", err=True)
                 skipped += 1
                 continue
-            try:
-                guardians = _guardian_column(row, pii)
-            except ValueError:
-                click.echo(f"line {line}: invalid guardian_id_numbers, skipped", err=True)
-                skipped += 1
-                continue
-            bidx = pii.blind_index(row["id_type"], number)
-            person = db.session.scalar(select(Person).where(Person.id_number_bidx == bidx))
-            if person is None:
-                person = Person(id_type=row["id_type"], id_number_bidx=bidx)
-                db.session.add(person)
-            person.id_number_enc = pii.encrypt(number, context="persons.id_number")
-            person.name = row["name"].strip()
-            person.birth_date = born
-            person.district = row["district"] or None
-            person.hukou = _truthy(row["hukou"])
-            person.attributes = {k: _parse_extra(v) for k, v in row.items()
-                                 if k not in known and k and k != GUARDIAN_COLUMN}
-            if guardians is not None:
-                person.guardian_bidxs = guardians
             done += 1
             pending += 1
             if pending >= batch:
@@ -110,29 +87,6 @@ def import_persons(csv_file: str, batch: int) -> None:
                 pending = 0
         commit()
     click.echo(f"imported {done} persons, skipped {skipped}")
-
-
-GUARDIAN_COLUMN = "guardian_id_numbers"
-
-
-def _guardian_column(row: dict, pii) -> list[str] | None:
-    """The optional `guardian_id_numbers` column (`;`-separated identity numbers) as blind
-    indexes (never stored in clear); None when the file has no such column. ValueError if bad."""
-    if GUARDIAN_COLUMN not in row:
-        return None
-    from api.identity.guardians import guardian_indexes
-    return guardian_indexes(row[GUARDIAN_COLUMN], pii.blind_index)
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "y", "是")
-
-
-def _parse_extra(value: str | None):
-    v = (value or "").strip()
-    if v.lower() in ("true", "false", "yes", "no", "1", "0", "是", "否"):
-        return _truthy(v)
-    return v
 
 
 @registry.command("import-enterprises")

@@ -51,13 +51,15 @@ class Config:
     # Adapters
     SMS_BACKEND: str = "console"           # console | file:PATH | http:URL
     SMS_GATEWAY_KEY: str = ""
+    DEV_SHOW_OTP: bool = False             # development: the OTP answer and sign-in pages show the code;
+                                           # refused unless SMS_BACKEND is console or file:
     REGISTRY_BACKEND: str = "local"        # local | http:URL
     REGISTRY_API_KEY: str = ""
     ENTERPRISE_REGISTRY_BACKEND: str = "local"   # local | http:URL
     ENTERPRISE_REGISTRY_API_KEY: str = ""        # empty: REGISTRY_API_KEY
     # Push providers (notifications): a platform is enabled when its credentials are set; the
     # URLs default to the providers' production endpoints (tests point them at loopback fakes).
-    PUSH_APNS_URL: str = ""
+    PUSH_APNS_URL: str = ""                # development builds: https://api.sandbox.push.apple.com
     PUSH_APNS_TEAM_ID: str = ""
     PUSH_APNS_KEY_ID: str = ""
     PUSH_APNS_KEY_FILE: str = ""           # PEM of the .p8 token-signing key
@@ -71,9 +73,26 @@ class Config:
     # Use-case limits (always on, whatever RATELIMIT_ENABLED says about per-IP route limits)
     LICENCE_PRESENTATIONS_PER_MINUTE: int = 30      # per resident
     ISSUER_TOKENS_PER_MINUTE: int = 20              # per department client_id
+    RATINGS_PER_HOUR: int = 20                      # per resident: rating attempts (好差评)
+    PROOF_REQUESTS_PER_HOUR: int = 10               # e-proof requests per resident
+    PROOF_VERIFICATIONS_PER_MINUTE: int = 30        # public e-proof checks per client IP
     # Campaigns (政策找人): residents per fan-out chunk job
     CAMPAIGN_CHUNK_SIZE: int = 20_000
+    # Yangtze River Delta trust federation (api/trust, docs/trust-federation.md)
+    TRUST_SELF_NAME: str = "随申办"                 # how the trust list names this platform
+    TRUST_SELF_REGION: str = "310000"              # GB/T 2260 code of this platform (Shanghai)
+    TRUST_FETCH_TIMEOUT_MS: int = 5000             # connect and per-read timeout fetching a peer's JWKS
+    TRUST_FETCH_DEADLINE_MS: int = 10_000          # whole fetch, however slowly the peer drips bytes
+    TRUST_JWKS_MAX_BYTES: int = 64 * 1024          # a larger JWKS is refused (read stops there)
+    TRUST_REFRESH_DEFAULT: int = 3600              # refresh interval when the peer sends no max-age
+    TRUST_REFRESH_MIN: int = 60                    # Cache-Control max-age is clamped to [MIN, MAX]
+    TRUST_REFRESH_MAX: int = 6 * 3600
+    TRUST_KEYS_MAX_AGE: int = 72 * 3600            # last good keys of an unreachable peer stop verifying
+    TRUST_LIST_TTL: int = 24 * 3600                # validity of /.well-known/trust-list.json
+    TRUST_SCAN_RETENTION_DAYS: int = 30            # peer scans and refresh records are purged after this
     # HTTP
+    BIND: str = "127.0.0.1:8000"           # where `make run` (api/devserver.py) listens
+    WEB_CONCURRENCY: int = 2               # gunicorn workers under `make run`
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True
     TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
@@ -89,6 +108,7 @@ class Config:
     DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 60_000
     DB_POOL_TIMEOUT: int = 2               # seconds to wait for a pooled connection
     LOG_LEVEL: str = "INFO"
+    METRICS_TOKEN: str = ""                # bearer token Prometheus sends to /metrics; empty: nobody may read them
     TESTING: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -120,6 +140,9 @@ class Config:
             self.SECRET_KEY = _dev_secret(instance, "secret_key")
         if not self.DATA_KEY:
             self.DATA_KEY = _dev_secret(instance, "data_key")
+        if self.DEV_SHOW_OTP and not (self.SMS_BACKEND == "console" or self.SMS_BACKEND.startswith("file:")):
+            # A real gateway means real phones: their codes must never travel in an HTTP answer.
+            raise ValueError("DEV_SHOW_OTP is for development: it needs SMS_BACKEND=console or file:PATH")
         return self
 
     def flask_settings(self) -> dict:
@@ -144,9 +167,11 @@ class Config:
 
 
 def _engine_options(cfg: Config) -> dict:
+    # hide_parameters: a database error's text (which reaches the log) names the statement but
+    # not its values, which can be phone numbers or other personal data.
     if cfg.DATABASE_URL.startswith("sqlite"):
         # Many gunicorn workers + a job worker share one file: wait for locks instead of failing.
-        return {"connect_args": {"timeout": 15}}
+        return {"connect_args": {"timeout": 15}, "hide_parameters": True}
     # Server-side limits travel in the startup packet (no extra round trip). TCP keepalives and
     # tcp_user_timeout make the kernel drop a connection whose peer vanished (a partition);
     # a frozen server still ACKs at the TCP level, which only the client deadline catches
@@ -159,7 +184,8 @@ def _engine_options(cfg: Config) -> dict:
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": cfg.DB_POOL_TIMEOUT,
             "connect_args": {"connect_timeout": cfg.DB_CONNECT_TIMEOUT, "options": options,
                              "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
-                             "keepalives_count": 3, "tcp_user_timeout": 10_000}}
+                             "keepalives_count": 3, "tcp_user_timeout": 10_000},
+            "hide_parameters": True}
 
 
 def _dev_secret(instance: Path, name: str) -> str:

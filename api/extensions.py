@@ -5,6 +5,7 @@ a module never opens a connection.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import time
 from collections.abc import Callable, Iterable
@@ -13,6 +14,7 @@ import flask_smorest
 import marshmallow as ma
 import redis as redis_lib
 from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
@@ -20,6 +22,7 @@ from webargs.flaskparser import FlaskParser
 from api.breaker import Breaker
 from api.db import Base
 from api.errors import envelope, prefers_chinese
+from qr import json_limits
 
 # Models subclass the plain declarative Base (no Flask in models); db only provides the session.
 db = SQLAlchemy(metadata=Base.metadata, session_options={"expire_on_commit": False})
@@ -47,7 +50,7 @@ def init_rate_limiter(app) -> None:
     from limits.storage import storage_from_string
     from limits.strategies import MovingWindowRateLimiter
     app.extensions["ssb.rate_limiter"] = MovingWindowRateLimiter(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config["RATELIMIT_STORAGE_OPTIONS"]))
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
 
 
 def apply_route_limits(app) -> Limiter:
@@ -108,15 +111,44 @@ class Api(flask_smorest.Api):
 class StrictParser(FlaskParser):
     """Every location obeys the schema's own `unknown` (RAISE in our Schema): an unknown query
     parameter is a 422 like an unknown body field. Schemas for foreign protocols (WeChat-style
-    endpoints) set EXCLUDE themselves."""
+    endpoints) set EXCLUDE themselves.
+
+    Bodies are parsed with bounded nesting and number length (qr.json_limits): a hostile body
+    is a 400 before it costs a stack overflow or a huge integer conversion."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
 
+    def _raw_load_json(self, req):
+        from webargs import core
+        from webargs.flaskparser import is_json_request
+        if not is_json_request(req):
+            return core.missing
+        return json_limits.loads(req.get_data(cache=True))
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """`request.get_json()` (and anything else reading JSON through the app) with the same
+    bounds as the argument parser: too deep or too long a number is invalid JSON (400)."""
+
+    ensure_ascii = False    # Chinese as is in responses
+
+    def loads(self, s, **kwargs):
+        return json_limits.loads(s)
+
 
 class Blueprint(flask_smorest.Blueprint):
-    """Adds `auth`: authentication + role check + the OpenAPI security requirement and 401/403."""
+    """Adds `auth` (authentication + role check + the OpenAPI security requirement and 401/403)
+    and `errors` (the failures an operation can answer, by machine code from api/error_codes.py,
+    rendered into its response descriptions and an `x-error-codes` extension)."""
 
     ARGUMENTS_PARSER = StrictParser()
+    # Failures answer our error envelope; a blueprint speaking another protocol (WeChat's
+    # errcodes) sets this False and documents its own.
+    ENVELOPE_ERRORS = True
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(_document_error_codes)
 
     def auth(self, *, roles: Iterable[str] = (), scheme: str = "bearerAuth",
              authenticate: Callable | None = None):
@@ -133,19 +165,64 @@ class Blueprint(flask_smorest.Blueprint):
             wrapper = self.doc(security=[{scheme: []}])(wrapper)
             wrapper = self.alt_response(401, schema=ErrorSchema, description="Missing or invalid credentials")(wrapper)
             wrapper = self.alt_response(403, schema=ErrorSchema, description="Not allowed")(wrapper)
-            return wrapper
+            codes = ("UNAUTHENTICATED", "INVALID_TOKEN", *(("ROLE_REQUIRED",) if required else ()))
+            return _with_error_codes(wrapper, codes)
 
         return decorator
 
-    def errors(self, *statuses: int):
-        """Document the envelope for the failures an operation can answer with."""
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's, plus VALIDATION_ERROR among the operation's error codes."""
+        decorator = super().arguments(schema, **kwargs)
+        if not self.ENVELOPE_ERRORS:
+            return decorator
+        return lambda func: _with_error_codes(decorator(func), ("VALIDATION_ERROR",))
+
+    def errors(self, *failures: int | str):
+        """Document the failures an operation can answer: machine codes of the catalogue
+        (`"VENUE_NOT_FOUND"`, each under its HTTP status with its en and zh-CN messages), or bare
+        HTTP statuses (`404`) where no code is more precise."""
 
         def decorator(func):
-            for status in statuses:
+            for status in (f for f in failures if isinstance(f, int)):
                 func = self.alt_response(status, schema=ErrorSchema, description=_describe(status))(func)
-            return func
+            return _with_error_codes(func, [f for f in failures if isinstance(f, str)])
 
         return decorator
+
+
+def _with_error_codes(func, names: Iterable[str]):
+    names = list(names)
+    if names:
+        func._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))
+        func._apidoc["error_codes"] = list(func._apidoc.get("error_codes", [])) + names
+    return func
+
+
+def _document_error_codes(doc: dict, doc_info: dict, **_kwargs) -> dict:
+    """Render an operation's machine codes: one line per code in the description of its status's
+    response (created with the envelope schema if missing) and `x-error-codes` for tools. A name
+    missing from the catalogue is listed with `status: null` (tests/api/test_openapi_docs.py
+    fails on it) rather than breaking the whole document."""
+    from api.errors import CATALOGUE
+
+    names = list(dict.fromkeys(doc_info.get("error_codes", ())))
+    if not names:
+        return doc
+    responses = doc.setdefault("responses", {})
+    known = [CATALOGUE[n] for n in names if n in CATALOGUE]
+    for status in sorted({c.status for c in known}):
+        key = next((k for k in responses if str(k) == str(status)), status)
+        response = responses.get(key)
+        if not isinstance(response, dict):   # absent, or a shared component's name
+            response = {"description": _describe(status),
+                        "content": {"application/json": {"schema": ErrorSchema}}}
+        lines = "\n".join(f"- `{c.name}`: {c.en} {c.zh}" for c in known if c.status == status)
+        response["description"] = f"{response.get('description') or _describe(status)}\n\n{lines}"
+        responses[key] = response
+    doc["x-error-codes"] = [
+        {"code": n, "status": CATALOGUE[n].status, "en": CATALOGUE[n].en, "zh-CN": CATALOGUE[n].zh}
+        if n in CATALOGUE else {"code": n, "status": None} for n in names]
+    return doc
 
 
 def _describe(status: int) -> str:
@@ -182,38 +259,43 @@ def init_database(app, config) -> None:
 REDIS_TIMEOUT = 2
 
 
-def redis_options(url: str, **extra) -> dict:
+def redis_options(url: str, base_class: type | None = None, **extra) -> dict:
     """Client options for every Redis client of the app on `url` (ours, rate limits, the job
     broker): timeouts, retries, and a connection class that fails fast while Redis does not
-    answer (api.breaker), shared by all of the process's clients of that URL."""
+    answer (api.breaker), the process's breaker for that URL shared by all of them.
+    `base_class`: the embedded Redis's connection class, which starts the server on first use."""
     from redis.backoff import NoBackoff
     from redis.retry import Retry
     options = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT, "health_check_interval": 30,
                "retry": Retry(NoBackoff(), 1, supported_errors=(redis_lib.exceptions.ConnectionError,)), **extra}
     if not url.startswith("redis+cluster://"):
-        options["connection_class"] = breaker_connection_class(url)
+        options["connection_class"] = breaker_connection_class(url, base_class)
     return options
 
 
-_connection_classes: dict[str, type] = {}
+_connection_classes: dict[tuple, type] = {}
 
 
 def redis_breaker() -> Breaker | None:
     """The process's breaker for the app's Redis (None on a cluster)."""
+    from api.breaker import for_store
     url = get_config().REDIS_URL
-    return None if url.startswith("redis+cluster://") else breaker_connection_class(url).breaker
+    return None if url.startswith("redis+cluster://") else for_store(url)
 
 
-def breaker_connection_class(url: str) -> type:
-    """redis-py's connection class for `url`, with the process's breaker for that URL in front."""
-    if url not in _connection_classes:
+def breaker_connection_class(url: str, base: type | None = None) -> type:
+    """redis-py's connection class for `url` (or `base`), with the process's breaker for that
+    URL in front."""
+    key = (url, base)
+    if key not in _connection_classes:
         from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
 
         from api.breaker import for_store
-        base = UnixDomainSocketConnection if url.startswith(("unix://", "redis+unix://")) else \
-            SSLConnection if url.startswith("rediss://") else Connection
-        _connection_classes[url] = type("BreakerConnection", (_BreakerMixin, base), {"breaker": for_store(url)})
-    return _connection_classes[url]
+        if base is None:
+            base = UnixDomainSocketConnection if url.startswith(("unix://", "redis+unix://")) else \
+                SSLConnection if url.startswith("rediss://") else Connection
+        _connection_classes[key] = type("BreakerConnection", (_BreakerMixin, base), {"breaker": for_store(url)})
+    return _connection_classes[key]
 
 
 class _BreakerMixin:
@@ -253,10 +335,12 @@ class _BreakerMixin:
         return response
 
 
-def init_redis(url: str, *, on_connect: Callable | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
+def init_redis(url: str, *, connection_class: type | None = None,
+               on_connect: Callable | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
     """The app's Redis client. `on_connect(connection)` runs after every new connection's
-    handshake (api.redis_epoch notices a restarted or replaced server that way)."""
-    options = redis_options(url)
+    handshake (api.redis_epoch notices a restarted or replaced server that way);
+    `connection_class`: the embedded Redis's, which starts the server on first use."""
+    options = redis_options(url, connection_class)
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
         if on_connect is not None:   # the cluster client runs its own handshake, then ours
@@ -292,8 +376,11 @@ def population_registry():
     return current_app.extensions["ssb.population_registry"]
 
 
-def get_keyring():
-    return current_app.extensions["ssb.keyring"].current()
+def get_keyring(*, reload: bool = False):
+    """The signing key ring (re-read from KEYS_DIR when it changed, at most every few seconds;
+    at once with `reload`, after a rotation this process has not seen yet)."""
+    provider = current_app.extensions["ssb.keyring"]
+    return provider.reload() if reload else provider.current()
 
 
 def now() -> int:

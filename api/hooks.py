@@ -37,7 +37,11 @@ DEPENDENT_FOR_CALLER = "dependent_for_caller"       # (principal, dependent_id: 
 DEPENDENT_OF_CODE = "dependent_of_code"             # (claims: dict, now: int): a code with `act`
 DEPENDENT_OF_PRESENTATION = "dependent_of_presentation"   # (guardian_user_id: int, holder_bidx: str, now: int)
 
-ANSWERS = frozenset({DEPENDENT_FOR_CALLER, DEPENDENT_OF_CODE, DEPENDENT_OF_PRESENTATION})
+# The e-proof type codes a department may be registered for (api.proofs answers; licences'
+# issuer registration asks). A frozenset of codes.
+PROOF_TYPES = "proof_types"                         # ()
+
+ANSWERS = frozenset({DEPENDENT_FOR_CALLER, DEPENDENT_OF_CODE, DEPENDENT_OF_PRESENTATION, PROOF_TYPES})
 
 
 def answer(app, name: str, handler: Callable) -> None:

@@ -77,7 +77,7 @@ class AppContextMiddleware(Middleware):
         self._pop(message)
 
 
-def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs",
+def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs", connection_class: type | None = None,
                 heartbeat_timeout_ms: int = 30_000, maintenance_chance: int = 1000) -> dramatiq.Broker:
     import redis
 
@@ -86,8 +86,9 @@ def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs",
     # Our client, not one built from the URL: Dramatiq's default has no socket timeout, so an
     # enqueue against a frozen Redis would hang the request. Messages stay in the worker's
     # unacked set until processed; a worker that dies (no heartbeat for heartbeat_timeout) has
-    # its messages requeued by the others.
-    client = redis.Redis.from_url(redis_url, **redis_options(redis_url))
+    # its messages requeued by the others. connection_class: the embedded Redis's, which starts
+    # the server when first needed (api.embedded_redis).
+    client = redis.Redis.from_url(redis_url, **redis_options(redis_url, connection_class))
     broker = RedisBroker(client=client, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms,
                          maintenance_chance=maintenance_chance)
     broker.add_middleware(AppContextMiddleware(app))

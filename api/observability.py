@@ -18,28 +18,50 @@ REQUESTS = Counter("ssb_http_requests_total", "HTTP requests", ["method", "endpo
 LATENCY = Histogram("ssb_http_request_duration_seconds", "HTTP request latency", ["endpoint"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
 
-# Safety net: nothing secret should ever be logged, but if a message carries one it is masked.
+# Redaction, by field and by context. Nothing secret should be logged in the first place; this
+# is the safety net. Fields we write ourselves (request ids, routes, timings) are never rewritten;
+# known secret fields are masked whole; other text is masked only where a pattern means a secret.
+STRUCTURAL_FIELDS = frozenset({"time", "level", "name", "request_id", "method", "endpoint", "status",
+                               "duration_ms", "taskName"})
+SECRET_FIELDS = frozenset({"otp", "code", "js_code", "secret", "client_secret", "password", "token",
+                           "access_token", "refresh_token", "session_key", "id_number", "authorization"})
+REDACTED = "[redacted]"
 _SECRETS = [
     (re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]{5,}"), "[jwt]"),               # any JWS/JWT
     (re.compile(r"\brt_[\w-]{20,}"), "[refresh-token]"),
-    (re.compile(r"\b\d{17}[\dXx]\b"), "[id-number]"),                             # resident id
-    (re.compile(r"(?<![\d.])\d{6}(?![\d.])"), "[6-digits]"),                      # OTPs
+    (re.compile(r"(?<!\d)\d{17}[\dXx](?![\dA-Za-z])"), "[id-number]"),  # resident id, even in "DL3101..."
+    # A six-digit one-time code only where the text says it is one ("code 123456", "验证码：123456").
+    (re.compile(r"(?i)(\botp|\bcode|验证码|passcode)([\s:=：\"'是为]{0,4})\d{6}(?!\d)"), r"\1\2[otp]"),
     (re.compile(r"(?i)(secret|password|token|session_key|otp|code)=([^&\s]+)"), r"\1=[redacted]"),
 ]
 
 
 def redact(text: str) -> str:
+    """Mask secrets in free text (messages, exception text) by pattern and context."""
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text
 
 
+def redact_record(record: dict) -> dict:
+    """A log record's fields: structural ones as they are, secret fields masked whole, other
+    text through `redact`."""
+    out = {}
+    for key, value in record.items():
+        if key in STRUCTURAL_FIELDS:
+            out[key] = value
+        elif key.lower() in SECRET_FIELDS:
+            out[key] = REDACTED
+        elif isinstance(value, str):
+            out[key] = redact(value)
+        else:
+            out[key] = value
+    return out
+
+
 class RedactingJsonFormatter(JsonFormatter):
     def process_log_record(self, log_record):
-        for key, value in list(log_record.items()):
-            if isinstance(value, str):
-                log_record[key] = redact(value)
-        return super().process_log_record(log_record)
+        return super().process_log_record(redact_record(log_record))
 
 
 class RequestIdFilter(logging.Filter):
@@ -51,10 +73,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def json_formatter() -> logging.Formatter:
+    return RedactingJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                  rename_fields={"levelname": "level", "asctime": "time"})
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingJsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                                                rename_fields={"levelname": "level", "asctime": "time"}))
+    handler.setFormatter(json_formatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -63,6 +89,17 @@ def configure_logging(level: str) -> None:
 
 
 access_logger = logging.getLogger("ssb.access")
+_CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+_templates: dict[str, str] = {}
+
+
+def route_template(rule: str) -> str:
+    """`/v1/issuer/licences/<string:licence_type>/<string:number>` ->
+    `/v1/issuer/licences/<licence_type>/<number>` (the label in logs and metrics)."""
+    template = _templates.get(rule)
+    if template is None:
+        template = _templates[rule] = _CONVERTER.sub(r"<\1>", rule)
+    return template
 
 
 def init_request_tracking(app: Flask) -> None:
@@ -74,14 +111,16 @@ def init_request_tracking(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        endpoint = route_template(request.url_rule.rule) if request.url_rule else "unmatched"
         elapsed = time.perf_counter() - getattr(g, "started", time.perf_counter())
         REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
         LATENCY.labels(endpoint).observe(elapsed)
         response.headers["X-Request-ID"] = getattr(g, "request_id", "")
-        # The path only: query strings can carry credentials (WeChat-style access_token=...).
-        access_logger.info("request", extra={"method": request.method, "path": request.path,
-                                             "endpoint": endpoint, "status": response.status_code,
+        # The route template, never the path: paths carry identity and licence numbers
+        # (PUT /v1/issuer/licences/resident_id_card/<number>), query strings credentials.
+        # This is the one access log (gunicorn's is off: see api.devserver).
+        access_logger.info("request", extra={"method": request.method, "endpoint": endpoint,
+                                             "status": response.status_code,
                                              "duration_ms": round(elapsed * 1000, 2)})
         return response
 

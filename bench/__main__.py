@@ -249,8 +249,8 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ssb-bench-"))
     if not args.no_http:
         stack = Stack(workdir, args.workers)
-        stack.start()
         try:
+            stack.start()      # inside: a server that never gets ready still has its Redis stopped
             ctx = stack.context()
             scenarios: list[Scenario] = []
             expected = int(seconds * 1000)   # per round: one refresh token per request (ours stays well below 1000/s)

@@ -255,11 +255,11 @@ def seed(*, residents: int, staff: int, venues: int, verified: int, licences: in
         # Mini-programs.
         meta["miniprograms"] = []
         if miniprograms:
-            from miniprogram_adapter import services as mp_svc
+            from miniprogram_adapter import apps as mp_apps
             for i in range(miniprograms):
-                created = mp_svc.register_miniprogram(name=f"压测小程序{i}", owner_org="压测机构",
-                                                      scopes=["scope.userinfo"], request_domain=None,
-                                                      created_by=operator["user_id"], now=now)
+                created = mp_apps.register_miniprogram(name=f"压测小程序{i}", owner_org="压测机构",
+                                                       scopes=["scope.userinfo"], request_domain=None,
+                                                       created_by=operator["user_id"], now=now)
                 meta["miniprograms"].append({"appid": created["appid"], "secret": created["secret"]})
             meta["areas"]["miniprograms"] = True
         meta["areas"]["notifications"] = True

@@ -10,10 +10,9 @@ from __future__ import annotations
 import marshmallow as ma
 
 from api.schemas import Schema
-from miniprogram_adapter.services import SCOPE_RE
+from miniprogram_adapter.apps import SCOPE_RE
 
 _scope = ma.fields.String(validate=ma.validate.Regexp(SCOPE_RE.pattern, error="unknown scope"))
-_APPID = r"^ssb[0-9a-f]{16}$"
 _TEXT = ma.validate.Regexp(r"^[^\x00-\x1f]+$", error="control characters are not allowed")
 
 
@@ -47,10 +46,6 @@ class MpSecretRotated(Schema):
 
 
 # ---------------------------------------------------------------------------- residents
-
-class MpAppidPath(Schema):
-    appid = ma.fields.String(required=True, validate=ma.validate.Regexp(_APPID))
-
 
 class MpIssuedCode(Schema):
     code = ma.fields.String(required=True, metadata={"description": "single use"})

@@ -11,9 +11,11 @@ Exactly once, whatever fails:
 - the campaign row is committed before anything is enqueued; chunks are planned (rows in
   ``campaign_chunks``) in one transaction by ``plan_campaign``;
 - ``run_chunk`` writes the chunk's inbox rows (``INSERT ... SELECT ... ON CONFLICT DO NOTHING``
-  on the unique (campaign_id, user_id)), its outbox rows (same, from those inbox rows) and marks
-  the chunk done, all in one transaction: a worker killed mid-chunk leaves nothing, a chunk run
-  twice (retry, redelivery, two workers) inserts nothing the second time;
+  on the unique (campaign_id, user_id) and (policy_id, user_id) keys), its outbox rows (same,
+  from the inbox rows this run wrote) and marks the chunk done, all in one transaction: a
+  worker killed mid-chunk leaves nothing, a chunk run twice (retry, redelivery, two workers)
+  inserts nothing the second time, and a resident an earlier (or overlapping) run of the same
+  policy reached gets nothing from a later one: a rerun reaches only the newly eligible;
 - if Redis is down when a job should be enqueued, the work is still in the database:
   ``resume_campaigns`` (run by ``flask push relay`` / the relay job) re-enqueues it, or runs it
   inline.
@@ -163,13 +165,7 @@ def write_chunk(campaign_id: int, seq: int) -> dict:
     created = from_timestamp(campaign.started_epoch)
 
     m = eligible_users(campaign).where(Person.id > chunk.lo, Person.id <= chunk.hi).subquery()
-    inbox_rows = select(m.c.user_id, literal(campaign.category, sa.String).label("category"),
-                        literal(campaign.id, sa.BigInteger).label("campaign_id"),
-                        literal(False, sa.Boolean).label("urgent"),
-                        literal(created, InboxMessage.__table__.c.created_at.type).label("created_at")
-                        ).where(sa.true())   # SQLite needs a WHERE before an upsert's ON CONFLICT
-    ins = _insert(InboxMessage.__table__).from_select(["user_id", "category", "campaign_id", "urgent", "created_at"], inbox_rows)
-    ins = ins.on_conflict_do_nothing(index_elements=["campaign_id", "user_id"])
+    ins = _inbox_insert(campaign, created, m)
     if session.get_bind().dialect.name == "postgresql":
         # One statement: the inbox rows actually inserted feed the outbox insert (a data-modifying
         # CTE), so the population slice is matched once. Outbox rows = inbox rows inserted.
@@ -179,13 +175,30 @@ def write_chunk(campaign_id: int, seq: int) -> dict:
     else:
         # preserve_rowcount: psycopg 3 otherwise reports -1 for INSERT .. SELECT through SQLAlchemy.
         inserted = session.execute(ins.execution_options(preserve_rowcount=True)).rowcount
-        outboxed = session.execute(_outbox_insert(campaign, m).execution_options(preserve_rowcount=True)).rowcount
+        i = InboxMessage.__table__.c
+        mine = (select(m.c.user_id).join(InboxMessage.__table__, sa.and_(i.campaign_id == campaign.id,
+                                                                         i.user_id == m.c.user_id)).subquery())
+        outboxed = session.execute(_outbox_insert(campaign, mine).execution_options(preserve_rowcount=True)).rowcount
     session.execute(update(CampaignChunk).where(CampaignChunk.campaign_id == campaign_id, CampaignChunk.seq == seq,
                                                 CampaignChunk.done.is_(False))
                     .values(done=True, matched=inserted, outbox_written=outboxed, attempts=chunk.attempts,
                             done_at=from_timestamp(clock_now())))
     session.commit()
     return {"matched": inserted, "outbox": outboxed}
+
+
+def _inbox_insert(campaign: Campaign, created, recipients):
+    """The inbox rows of ``recipients`` (a subquery of user_id) for this run. DO NOTHING without
+    a conflict target covers both keys: (campaign_id, user_id) for retries of this run, and
+    (policy_id, user_id) for residents any run of the policy already reached."""
+    rows = select(recipients.c.user_id, literal(campaign.category, sa.String).label("category"),
+                  literal(campaign.id, sa.BigInteger).label("campaign_id"),
+                  literal(campaign.policy_id, sa.BigInteger).label("policy_id"),
+                  literal(False, sa.Boolean).label("urgent"),
+                  literal(created, InboxMessage.__table__.c.created_at.type).label("created_at")
+                  ).where(sa.true())   # SQLite needs a WHERE before an upsert's ON CONFLICT
+    return _insert(InboxMessage.__table__).from_select(
+        ["user_id", "category", "campaign_id", "policy_id", "urgent", "created_at"], rows).on_conflict_do_nothing()
 
 
 def _outbox_insert(campaign: Campaign, matched):

@@ -40,8 +40,11 @@ def relay_command(loop: bool, interval: float, inline: bool) -> None:
                 raise
             db.session.rollback()
             sent = {"error": type(exc).__name__}
-        click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent} "
-                   f"cache_invalidations={drained}")
+        if not loop or resumed.get("campaigns") or "error" in resumed or "error" in sent or sent.get("claimed") \
+                or drained:
+            # A looping relay that found nothing to do stays quiet (make run's terminal is for people).
+            click.echo(f"{datetime.now(UTC).isoformat(timespec='seconds')} resume={resumed} relay={sent} "
+                       f"cache_invalidations={drained}")
         if not loop:
             return
         db.session.remove()

@@ -20,7 +20,15 @@ import secrets
 from dataclasses import dataclass
 
 from qr.keys import KeyRing, SigningKey
-from qr.tokens import TokenError, b64url, b64url_decode, decode_verified, header_segment, json_bytes, sign_with_key
+from qr.tokens import (
+    TokenError,
+    b64url,
+    decode_verified,
+    header_segment,
+    is_numeric_date,
+    json_bytes,
+    sign_with_key,
+)
 
 CODE_TYP = "ssb-code+jwt"
 PLACE_TYP = "ssb-place+jwt"
@@ -151,8 +159,8 @@ def _keys_from(jwks) -> KeyRing:
 
 def _int_claim(claims: dict, name: str) -> int:
     value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise CodeError("MALFORMED_CODE", f"{name} is not an integer")
+    if not isinstance(value, int) or not is_numeric_date(value):
+        raise CodeError("MALFORMED_CODE", f"{name} is not an integer NumericDate")
     return value
 
 
@@ -239,12 +247,3 @@ def verify_place_code(payload, jwks, now: int, *, leeway: int = 10, issuer: str 
         raise CodeError("CODE_WRONG_ISSUER", "unknown issuer")
     _check_window(nbf=iat, exp=exp, now=now, leeway=leeway)
     return claims
-
-
-def unverified_claims(payload: str) -> dict:
-    """Claims without any check; for diagnostics only, never for decisions."""
-    try:
-        claims = json.loads(b64url_decode(payload.split(".")[1]))
-    except (IndexError, ValueError, UnicodeDecodeError, TokenError):
-        return {}
-    return claims if isinstance(claims, dict) else {}

@@ -1,5 +1,5 @@
 """Typed compact JWS (RFC 7515, EdDSA/Ed25519): the one signer and strict verifier for every
-token kind we issue (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`, `ssb-place+jwt`, ...).
+token kind we issue (`at+jwt`, `ssb-code+jwt`, `ssb-licence+jwt`, `ssb-place+jwt`, `ssb-proof+jwt`, ...).
 
 Token kinds never interchange: `verify` checks `typ`, pins `alg` to EdDSA, accepts only
 `alg`/`typ`/`kid` in the header and takes the key only from the ring by `kid`. Time checks use
@@ -19,11 +19,16 @@ import re
 
 from cryptography.exceptions import InvalidSignature
 
+from qr import json_limits
 from qr.keys import KeyRing, SigningKey
 
 ALGORITHM = "EdDSA"
 HEADER_MEMBERS = frozenset({"alg", "typ", "kid"})
 MAX_TOKEN_LENGTH = 4096
+# NumericDate claims (exp, nbf, iat) are integers from the epoch to the end of year 9999 (the
+# range datetime and Redis expiries accept): a float, NaN, a bool or a string is malformed.
+MAX_NUMERIC_DATE = 253_402_300_799
+TIME_CLAIMS = ("exp", "nbf", "iat")
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
 _COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -93,7 +98,7 @@ def decode_verified(token, *, typ: str, ring: KeyRing, required: tuple[str, ...]
     header = _parsed_headers.get(h_seg)
     if header is None:
         try:
-            header = json.loads(b64url_decode(h_seg))
+            header = json_limits.loads(b64url_decode(h_seg))
         except (ValueError, UnicodeDecodeError) as exc:
             raise TokenError("MALFORMED_TOKEN", "unreadable header") from exc
         if not isinstance(header, dict):
@@ -119,7 +124,7 @@ def decode_verified(token, *, typ: str, ring: KeyRing, required: tuple[str, ...]
     except InvalidSignature as exc:
         raise TokenError("BAD_SIGNATURE", "signature does not verify") from exc
     try:
-        claims = json.loads(b64url_decode(c_seg))
+        claims = json_limits.loads(b64url_decode(c_seg))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TokenError("MALFORMED_TOKEN", "unreadable claims") from exc
     if not isinstance(claims, dict):
@@ -145,11 +150,21 @@ def verify(token: str, *, typ: str, ring: KeyRing, now: int, audience: str | Non
     return claims
 
 
+def is_numeric_date(value) -> bool:
+    """A whole number of seconds in [0, MAX_NUMERIC_DATE]; never a bool, float or string."""
+    return type(value) is int and 0 <= value <= MAX_NUMERIC_DATE
+
+
+def check_time_claims(claims: dict) -> None:
+    """Every time claim present is a NumericDate integer (RFC 7519 section 2, restricted to
+    integers: we and our peers issue whole seconds), else MALFORMED_TOKEN."""
+    for name in TIME_CLAIMS:
+        if name in claims and not is_numeric_date(claims[name]):
+            raise TokenError("MALFORMED_TOKEN", f"{name} is not an integer NumericDate")
+
+
 def _check_times(claims: dict, *, now: int, leeway: int) -> None:
-    for name in ("exp", "nbf", "iat"):
-        value = claims.get(name)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-            raise TokenError("MALFORMED_TOKEN", f"{name} is not a number")
+    check_time_claims(claims)
     exp = claims.get("exp")
     if exp is not None and now >= exp + leeway:
         raise TokenError("EXPIRED", "token expired")

@@ -116,6 +116,28 @@ def app_ctx(app):
         yield
 
 
+SMS_GATEWAY_KEY = "gateway-key"
+
+
+@pytest.fixture
+def sms_gateway():
+    """A loopback fake of the SMS gateway (tests/fakes/sms_gateway_server.py)."""
+    from tests.fakes.sms_gateway_server import FakeSmsGateway
+    with FakeSmsGateway(SMS_GATEWAY_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def gateway_client(app, base_config, sms_gateway):
+    """A client of an app configured with SMS_BACKEND=http:<the fake gateway>, on the stores of
+    `app` (cleaned by it) and its clock."""
+    import dataclasses
+    sms_app = create_app(dataclasses.replace(base_config, SMS_BACKEND=f"http:{sms_gateway.url}",
+                                             SMS_GATEWAY_KEY=SMS_GATEWAY_KEY))
+    sms_app.extensions["ssb.clock"] = app.extensions["ssb.clock"]
+    return sms_app.test_client()
+
+
 def last_otp(sms_file: Path, phone: str) -> str:
     for line in reversed(sms_file.read_text(encoding="utf-8").splitlines()):
         msg = json.loads(line)

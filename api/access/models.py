@@ -10,8 +10,10 @@ from api.db import Base, BigId, utcnow
 
 # guardian_act: a guardian acted for this resident (api.family); family_consent: a clerk recorded
 # the resident's agreement to a guardian in person. Records about a dependent name the guardian
-# in `accessor.guardian` (masked).
-ACCESS_KINDS = ("code_scan", "checkin", "licence_view", "miniprogram_release", "guardian_act", "family_consent")
+# in `accessor.guardian` (masked). proof_check: someone checked one of my e-proofs (public or
+# signed in); proof_request_view: a department was shown my identity to decide my e-proof request.
+ACCESS_KINDS = ("code_scan", "checkin", "licence_view", "miniprogram_release", "guardian_act", "family_consent",
+                "proof_check", "proof_request_view")
 
 
 class AccessRecord(Base):

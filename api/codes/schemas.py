@@ -62,6 +62,12 @@ class ShownByGuardianSchema(Schema):
     relation = ma.fields.String(required=True, metadata={"description": "minor_child | elder"})
 
 
+class CodeIssuerSchema(Schema):
+    name = ma.fields.String(required=True, metadata={"description": "the issuing peer platform"})
+    region = ma.fields.String(required=True, metadata={"description": "its GB/T 2260 code"})
+    region_name = ma.fields.String(allow_none=True)
+
+
 class CodeVerifyResult(Schema):
     valid = ma.fields.Boolean(required=True)
     verdict = ma.fields.String(required=True, metadata={"description": "accepted"})
@@ -74,6 +80,8 @@ class CodeVerifyResult(Schema):
     shown_by_guardian = ma.fields.Boolean(metadata={
         "description": "true: a guardian showed a dependent's code (holder and entitlement are the dependent's)"})
     guardian = ma.fields.Nested(ShownByGuardianSchema, metadata={"description": "present when shown_by_guardian"})
+    issuer = ma.fields.Nested(CodeIssuerSchema, metadata={
+        "description": "present when a trusted peer platform (长三角互认) issued the code"})
 
 
 class RevocationQuery(Schema):
@@ -95,3 +103,16 @@ class RevocationPage(Schema):
     items = ma.fields.List(ma.fields.Nested(RevocationSchema), required=True)
     next_cursor = ma.fields.String(allow_none=True, metadata={"description": "pass as since next time"})
     more = ma.fields.Boolean(required=True)
+
+
+# OpenAPI examples: a code shown, and verified by staff.
+_PAYLOAD = ("eyJhbGciOiJFZERTQSIsImtpZCI6IjE3MzU2ODk2MDAiLCJ0eXAiOiJzc2ItY29kZStqd3QifQ."
+            "eyJpc3MiOiJodHRwczovL3NzYi5zaC5nb3YuY24iLCJzdWIiOiI5ZjJjLi4uIiwic2NuIjoiZ2VuZXJhbCJ9.c2lnbmF0dXJl")
+CODES_EXAMPLE = {"codes": [{"payload": _PAYLOAD, "not_before": 1767225600, "expires_at": 1767225660}],
+                 "scene": "general", "refresh_after": 50, "server_time": 1767225600}
+VERIFY_REQUEST_EXAMPLE = {"payload": _PAYLOAD, "venue_id": "vn_412d33b83e884e5c"}
+VERIFY_RESULT_EXAMPLE = {"valid": True, "verdict": "accepted", "scene": "general",
+                         "holder": {"name": "*明", "real_name_verified": True},
+                         "entitlement": {"real_name_verified": True},
+                         "venue": {"id": "vn_412d33b83e884e5c", "name": "人民广场站", "district": "黄浦区"},
+                         "expires_at": 1767225660, "checked_at": 1767225610, "shown_by_guardian": False}

@@ -3,7 +3,8 @@
 Hot path (no relational table on issue; one INSERT on an accepted scan):
   issue:  token (has `hid`) → GET hc:{holder} → Ed25519 sign
   verify: Ed25519 verify → one pipelined round trip (HMGET venue staff, GET holder) →
-          SET NX replay key (single-use scenes only) → INSERT access record + COMMIT
+          SET NX of the code's key to the venue (single-use scenes: once; others: this venue
+          only) → INSERT access record + COMMIT
 """
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import logging
 import threading
 import time
 from datetime import date
-
-from flask import current_app
 
 from api import hooks, redis_epoch
 from api.access.records import record_access
@@ -22,6 +21,7 @@ from api.error_codes import SUISHEN_CODE_ERRORS
 from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.tokens import Principal
+from api.trust.verification import verify_peer_code_at_venue
 from api.unit_of_work import commit
 from qr.codes import ACT_CLAIM, SCENES, SINGLE_USE_SCENES, CodeError, act_claim, issue_codes, verify_code
 from qr.keys import KeyRing
@@ -166,12 +166,32 @@ def _verify_claims(payload: str, now: int) -> dict:
     with _reload_lock:
         if time.monotonic() - _last_reload[0] > 1.0:
             _last_reload[0] = time.monotonic()
-            current_app.extensions["ssb.keyring"].reload()
+            get_keyring(reload=True)
     return verify_code(payload, _published(get_keyring(), now), now, leeway=cfg.CLOCK_SKEW, issuer=cfg.TOKEN_ISSUER)
 
 
 def replay_key(holder_id: str, jti: str) -> str:
     return f"code:{{{holder_id}}}:{jti}"
+
+
+def _claim_code(redis, key: str, *, scene: str, venue_id: str, until: int) -> str | None:
+    """Bind the code to this venue for its lifetime: single-use scenes accept it once; the others
+    again at the same venue (a scanner retry, a second look) but at no other (a forwarded
+    screenshot). Raises CODE_REPLAYED; returns the key when this scan set it (to release it if
+    the scan is not recorded)."""
+    if scene in SINGLE_USE_SCENES:
+        if not redis.set(key, venue_id, nx=True, exat=until):
+            raise AppError("CODE_REPLAYED")
+        return key
+    pipe = redis.pipeline(transaction=False)
+    pipe.set(key, venue_id, nx=True, exat=until)
+    pipe.get(key)
+    first, bound = pipe.execute()
+    if first:
+        return key
+    if bound is not None and bound.decode() != venue_id:
+        raise AppError("CODE_REPLAYED")
+    return None
 
 
 def usable_before_replay_keys_were_lost(claims: dict) -> bool:
@@ -203,6 +223,11 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     if staff_scenes is None:
         raise AppError("NOT_STAFF_OF_VENUE")
     if code_error is not None:
+        # Not a code of ours: it may be a trusted peer platform's (长三角互认, api/trust).
+        answer = verify_peer_code_at_venue(principal=principal, payload=payload, venue=venue,
+                                           staff_scenes=staff_scenes, now=now)
+        if answer is not None:
+            return answer
         raise AppError(code_error if code_error in SUISHEN_CODE_ERRORS else "MALFORMED_CODE")
     scene = claims["scn"]
     if scene not in venue["scenes"] or scene not in staff_scenes:
@@ -216,13 +241,10 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     refusal = scene_refusal(info, scene, {"enterprise": True} if scene == "enterprise" else None)
     if refusal:
         raise AppError(refusal)
-    burned = None
-    if scene in SINGLE_USE_SCENES:
-        burned = replay_key(info.holder_id, claims["jti"])
-        if not redis.set(burned, 1, nx=True, exat=int(claims["exp"]) + get_config().CLOCK_SKEW + 1):
-            raise AppError("CODE_REPLAYED")
-        if usable_before_replay_keys_were_lost(claims):
-            raise AppError("CODE_REFRESH_REQUIRED")
+    burned = _claim_code(redis, replay_key(info.holder_id, claims["jti"]), scene=scene, venue_id=venue["id"],
+                         until=int(claims["exp"]) + get_config().CLOCK_SKEW + 1)
+    if scene in SINGLE_USE_SCENES and usable_before_replay_keys_were_lost(claims):
+        raise AppError("CODE_REFRESH_REQUIRED")
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}

@@ -38,6 +38,16 @@ class VenueListQuery(CursorPageQuery):
     pass
 
 
+class MyVenueSchema(VenueSchema):
+    granted_scenes = ma.fields.List(ma.fields.String(), required=True, metadata={
+        "description": "the scenes I may verify here (a subset of the venue's `scenes`)"})
+    granted_at = ma.fields.DateTime(required=True)
+
+
+class MyVenues(Schema):
+    items = ma.fields.List(ma.fields.Nested(MyVenueSchema), required=True)
+
+
 class VenueStaffGrant(Schema):
     phone = ma.fields.String(required=True, validate=ma.validate.Length(min=5, max=20))
     scenes = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SCENES)), required=True,

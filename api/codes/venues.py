@@ -104,6 +104,13 @@ def get_venue(public_id: str) -> dict:
     return _venue_view(_get_venue(public_id))
 
 
+def venue_named(name: str, *, created_by: int) -> dict | None:
+    """The oldest venue of this name an operator created, or None (lets scripts be re-run)."""
+    venue = db.session.scalar(select(Venue).where(Venue.name == name, Venue.created_by == created_by)
+                              .order_by(Venue.id).limit(1))
+    return None if venue is None else _venue_view(venue)
+
+
 def _staff_view(grant: VenueStaff, user: User) -> dict:
     from api.pii import mask_phone
     return {"user_id": user.id, "phone": mask_phone(user.phone), "name": user.masked_name,
@@ -134,6 +141,32 @@ def grant_staff(*, operator: Principal, venue_id: str, phone: str, scenes: list[
     commit()
     _invalidate_staff(venue.public_id)
     return _staff_view(grant, user)
+
+
+def my_venues(principal: Principal) -> dict:
+    """The active venues where the caller holds a staff grant, with the scenes granted there (what
+    a scanner offers to pick from); empty for anyone else. Grants count at once, whatever roles
+    the caller's token carries."""
+    rows = db.session.execute(select(Venue, VenueStaff).join(VenueStaff, VenueStaff.venue_id == Venue.id)
+                              .where(VenueStaff.user_id == principal.user_id, VenueStaff.revoked_at.is_(None),
+                                     Venue.status == "active")
+                              .order_by(Venue.name, Venue.id))
+    return {"items": [_venue_view(v) | {"granted_scenes": list(grant.scenes), "granted_at": grant.granted_at}
+                      for v, grant in rows]}
+
+
+def venue_served_by(public_id: str, user_id: int) -> Venue:
+    """The active venue `public_id` where `user_id` holds an active staff grant (any scenes): the
+    check for venue-staff acts other than code scans (licence checks). Raises VENUE_NOT_FOUND or
+    NOT_STAFF_OF_VENUE."""
+    venue = db.session.scalar(select(Venue).where(Venue.public_id == public_id))
+    if venue is None or venue.status != "active":
+        raise AppError("VENUE_NOT_FOUND")
+    granted = db.session.scalar(select(VenueStaff.id).where(
+        VenueStaff.venue_id == venue.id, VenueStaff.user_id == user_id, VenueStaff.revoked_at.is_(None)))
+    if granted is None:
+        raise AppError("NOT_STAFF_OF_VENUE")
+    return venue
 
 
 def list_staff(*, venue_id: str) -> list[dict]:

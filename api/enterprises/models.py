@@ -11,7 +11,7 @@ from api.db import Base, BigId, utcnow
 
 # Lowest to highest; a role includes everything the roles before it may do.
 ENTERPRISE_ROLES = ("viewer", "handler", "manager", "administrator")
-AUDIT_ACTIONS = ("claim", "grant", "revoke", "act_as", "legal_rep_changed")
+AUDIT_ACTIONS = ("claim", "grant", "revoke", "act_as", "legal_rep_changed", "invite")
 
 
 class RegistryEnterprise(Base):
@@ -68,6 +68,26 @@ class EnterpriseMember(Base):
     source: Mapped[str] = mapped_column(String(16), default="grant")
     granted_by: Mapped[int | None] = mapped_column(BigId)
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+
+class EnterpriseInvitation(Base):
+    """A role offered to a phone number that is not a member yet. The administrator learns
+    nothing about the number (whether anyone uses it, verified or not) until its holder, signed
+    in and real-name verified, accepts; declining or letting it expire tells them nothing either."""
+
+    __tablename__ = "enterprise_invitations"
+    __table_args__ = (UniqueConstraint("enterprise_id", "phone", name="uq_enterprise_invitations_enterprise_phone"),
+                      Index("ix_enterprise_invitations_phone", "phone"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[int] = mapped_column(BigId, ForeignKey("enterprises.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))            # E.164, as users.phone
+    role: Mapped[str] = mapped_column(String(16))
+    invited_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
 
     enterprise: Mapped[Enterprise] = relationship(lazy="joined")
 

@@ -30,7 +30,8 @@ class EnterpriseList(Schema):
 
 class EnterpriseGrantRequest(Schema):
     phone = ma.fields.String(required=True, validate=ma.validate.Length(min=5, max=20),
-                             metadata={"description": "the grantee's mobile number (a real-name verified resident)"})
+                             metadata={"description": "the grantee's mobile number: a member's role changes at once; "
+                                                      "any other number is invited"})
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ENTERPRISE_ROLES))
 
 
@@ -42,6 +43,34 @@ class EnterpriseMemberSchema(Schema):
     source = ma.fields.String(required=True, metadata={"description": "legal_rep (from the registry) or grant"})
     granted_by = ma.fields.Integer(allow_none=True)
     granted_at = ma.fields.DateTime(required=True)
+
+
+class EnterpriseGrantResult(EnterpriseMemberSchema):
+    """201 `member`: the member's role changed (member fields). 202 `invited`: an invitation,
+    the same answer whoever holds the number (phone masked, role, expires_at)."""
+
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(("member", "invited")))
+    user_id = ma.fields.Integer(metadata={"description": "members only"})
+    source = ma.fields.String(metadata={"description": "members only"})
+    granted_at = ma.fields.DateTime(metadata={"description": "members only"})
+    expires_at = ma.fields.DateTime(metadata={"description": "invitations only"})
+
+
+class EnterpriseInvitationSchema(Schema):
+    id = ma.fields.Integer(required=True)
+    enterprise = ma.fields.Nested(EnterpriseSchema, required=True)
+    role = ma.fields.String(required=True, validate=ma.validate.OneOf(ENTERPRISE_ROLES))
+    invited_by = ma.fields.Nested(lambda: EnterpriseInviterSchema(), allow_none=True)
+    expires_at = ma.fields.DateTime(required=True)
+
+
+class EnterpriseInviterSchema(Schema):
+    phone = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    name = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+
+
+class EnterpriseInvitationList(Schema):
+    items = ma.fields.List(ma.fields.Nested(EnterpriseInvitationSchema), required=True)
 
 
 class EnterpriseMemberList(Schema):

@@ -286,39 +286,6 @@ def _may_manage(actor: EnterpriseMember, role: str) -> bool:
     return actor.role == ADMIN or (actor.role == "manager" and _rank(role) < _rank("manager"))
 
 
-def grant_role(actor_id: int, enterprise_id: int, *, phone: str, role: str, now: int) -> dict:
-    from api.identity.phones import normalise_phone
-
-    if role not in ROLE_RANK:
-        raise AppError("VALIDATION_ERROR", errors={"role": [f"must be one of {', '.join(ENTERPRISE_ROLES)}"]})
-    actor = _member_or_404(enterprise_id, actor_id, minimum_role="manager")
-    if not _may_manage(actor, role):
-        raise AppError("ROLE_ESCALATION")
-    grantee = db.session.scalar(select(User).where(User.phone == normalise_phone(phone)))
-    if grantee is None or not grantee.is_verified or grantee.status != "active":
-        raise AppError("GRANTEE_NOT_VERIFIED")
-    if grantee.id == actor_id:
-        raise AppError("SELF_ROLE_CHANGE")
-    member = _membership(enterprise_id, grantee.id)
-    previous = member.role if member is not None else None
-    if member is not None:
-        if not _may_manage(actor, member.role):
-            raise AppError("ROLE_ESCALATION")
-        if member.source == "legal_rep":
-            raise AppError("LEGAL_REP_PROTECTED")
-    else:
-        member = EnterpriseMember(enterprise_id=enterprise_id, user_id=grantee.id, source="grant")
-        db.session.add(member)
-    member.role, member.granted_by, member.granted_at = role, actor_id, from_timestamp(now)
-    _audit(enterprise_id, "grant", now=now, actor=actor_id, subject=grantee.id, role=role, previous_role=previous)
-    try:
-        commit()
-    except IntegrityError:       # a concurrent grant to the same person won
-        db.session.rollback()
-        raise AppError("CONFLICT") from None
-    return _member_view(member, {grantee.id: grantee})
-
-
 def revoke_member(actor_id: int, enterprise_id: int, member_user_id: int, *, now: int) -> None:
     """Administrators revoke anyone but the legal representative, managers handlers and viewers;
     every member may leave (except the representative). Effective at once: see

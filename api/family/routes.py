@@ -34,19 +34,24 @@ class Dependents(MethodView):
     @blp.auth()
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, DependentPage)
-    @blp.errors(422)
     def get(self, query):
         """The family members I act for (or asked to), any status, newest first
 
-        `id` is what `for=` takes on codes and licences."""
+        The signed-in guardian's own links, names and numbers masked. `id` is what `for=` takes
+        on codes and licences."""
         return links.list_dependents(g.principal, before_id=_cursor(query), limit=query["limit"], now=now())
 
     @blp.auth()
     @blp.arguments(DependentRequest)
     @blp.response(201, DependentLink)
-    @blp.errors(409, 422, 429, 503)
+    @blp.errors("FAMILY_REAL_NAME_REQUIRED", "FAMILY_PERSONAL_TOKEN_REQUIRED", "FAMILY_SELF", "INVALID_ID_NUMBER",
+                "REAL_NAME_MISMATCH", "FAMILY_NOT_REGISTERED_GUARDIAN", "FAMILY_NOT_A_MINOR", "FAMILY_NOT_AN_ELDER",
+                "FAMILY_LINK_EXISTS", "FAMILY_TOO_MANY_DEPENDENTS", "FAMILY_TOO_MANY_GUARDIANS", "CONFLICT",
+                "RATE_LIMITED", "UPSTREAM_UNAVAILABLE", "ACCOUNT_DISABLED")
     def post(self, body):
         """Ask to act for a child or an elder
+
+        The signed-in resident with a personal (not act-as) token.
 
         Needs my verified real name. `minor_child`: active at once when the population registry
         names me the child's guardian (403 FAMILY_NOT_REGISTERED_GUARDIAN otherwise); it ends by
@@ -62,9 +67,12 @@ class Dependents(MethodView):
 class Dependent(MethodView):
     @blp.auth()
     @blp.response(204)
-    @blp.errors(404)
+    @blp.errors("FAMILY_LINK_NOT_FOUND")
     def delete(self, link_id):
-        """Stop acting for a family member (or withdraw my request); idempotent"""
+        """Stop acting for a family member (or withdraw my request); idempotent
+
+        The guardian of the link only: their codes and licences for the dependent stop working
+        at once; the dependent is told."""
         links.end_by_guardian(g.principal, link_id, now=now())
 
 
@@ -73,9 +81,11 @@ class DependentActivity(MethodView):
     @blp.auth()
     @blp.arguments(ActivityQuery, location="query")
     @blp.response(200, ActivityPage)
-    @blp.errors(404, 422)
+    @blp.errors("FAMILY_LINK_NOT_FOUND")
     def get(self, query, link_id):
-        """What I did for this family member, and who scanned or verified what I showed, newest first"""
+        """What I did for this family member, and who scanned or verified what I showed, newest first
+
+        The guardian of the link only: the dependent's access records that this guardian caused."""
         return activity.for_guardian(g.principal, link_id, before_id=_cursor(query), limit=query["limit"])
 
 
@@ -84,9 +94,12 @@ class Guardians(MethodView):
     @blp.auth()
     @blp.arguments(CursorPageQuery, location="query")
     @blp.response(200, GuardianPage)
-    @blp.errors(422)
+    @blp.errors("FAMILY_PERSONAL_TOKEN_REQUIRED", "ACCOUNT_DISABLED")
     def get(self, query):
-        """Who acts for me or asked to (any status), newest first; empty until my real name is verified"""
+        """Who acts for me or asked to (any status), newest first; empty until my real name is verified
+
+        The signed-in dependent (an elder or a minor with an account): each guardian masked, with
+        the link's status, so they can agree, refuse or end it."""
         return links.list_guardians(g.principal, before_id=_cursor(query), limit=query["limit"], now=now())
 
 
@@ -94,11 +107,12 @@ class Guardians(MethodView):
 class Guardian(MethodView):
     @blp.auth()
     @blp.response(204)
-    @blp.errors(404)
+    @blp.errors("FAMILY_LINK_NOT_FOUND", "FAMILY_MINOR_LINK_FIXED", "FAMILY_PERSONAL_TOKEN_REQUIRED",
+                "ACCOUNT_DISABLED")
     def delete(self, link_id):
         """Refuse a request, or end a guardian's link, at any time; idempotent
 
-        A registered guardian's link to a minor ends only at 18 (403 FAMILY_MINOR_LINK_FIXED)."""
+        The dependent of the link only. A registered guardian's link to a minor ends only at 18 (403 FAMILY_MINOR_LINK_FIXED)."""
         links.end_by_dependent(g.principal, link_id, now=now())
 
 
@@ -106,9 +120,13 @@ class Guardian(MethodView):
 class GuardianApproval(MethodView):
     @blp.auth()
     @blp.response(200, GuardianLink)
-    @blp.errors(404, 409)
+    @blp.errors("FAMILY_LINK_NOT_FOUND", "FAMILY_LINK_NOT_PENDING", "FAMILY_TOO_MANY_GUARDIANS",
+                "FAMILY_PERSONAL_TOKEN_REQUIRED", "ACCOUNT_DISABLED")
     def post(self, link_id):
-        """Agree that this family member acts for me (their request must be pending)"""
+        """Agree that this family member acts for me (their request must be pending)
+
+        The elder named in the request, signed in with their own account; the guardian is told
+        and may act for them from now on."""
         return links.approve(g.principal, link_id, now=now())
 
 
@@ -117,9 +135,12 @@ class GuardianActivity(MethodView):
     @blp.auth()
     @blp.arguments(ActivityQuery, location="query")
     @blp.response(200, ActivityPage)
-    @blp.errors(404, 422)
+    @blp.errors("FAMILY_LINK_NOT_FOUND")
     def get(self, query, link_id):
-        """What this guardian did for me, newest first (also before I had an account)"""
+        """What this guardian did for me, newest first (also before I had an account)
+
+        The dependent of the link only: every code shown and licence presented for them by this
+        guardian, with who scanned or verified it."""
         return activity.for_dependent(g.principal, link_id, before_id=_cursor(query), limit=query["limit"])
 
 
@@ -128,7 +149,9 @@ class ElderConsents(MethodView):
     @blp.auth(roles=("staff",))
     @blp.arguments(ElderConsentRequest)
     @blp.response(201, ConsentRecorded)
-    @blp.errors(404, 409, 422, 429)
+    @blp.errors("VENUE_NOT_FOUND", "NOT_STAFF_OF_VENUE", "FAMILY_VENUE_NOT_ALLOWED", "FAMILY_LINK_NOT_FOUND",
+                "FAMILY_LINK_NOT_PENDING", "FAMILY_TOO_MANY_GUARDIANS", "INVALID_ID_NUMBER", "INVALID_PHONE",
+                "RATE_LIMITED")
     def post(self, body, venue_id):
         """A clerk records, in person, that an elder agrees to a guardian's pending request
 

@@ -8,6 +8,7 @@ from api.errors import AppError
 from api.extensions import db, pii_cipher
 from api.identity.identity_numbers import normalise
 from api.identity.models import User
+from api.identity.population import RegistryUnavailable
 from api.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from api.ratelimits import enforce
 from api.unit_of_work import commit
@@ -64,7 +65,10 @@ def verify_real_name(user_id: int, *, name: str, id_type: str, id_number: str, n
     enforce("5/day", "real-name", str(user_id))
     pii = cipher()
     bidx = pii.blind_index(id_type, number)
-    person = registry.lookup(id_type=id_type, id_number=number, blind_index=bidx)
+    try:
+        person = registry.lookup(id_type=id_type, id_number=number, blind_index=bidx)
+    except RegistryUnavailable:
+        raise AppError("UPSTREAM_UNAVAILABLE", detail="registry") from None
     clean_name = " ".join((name or "").split())
     if person is None or person.name != clean_name:
         raise AppError("REAL_NAME_MISMATCH")
@@ -80,3 +84,16 @@ def verify_real_name(user_id: int, *, name: str, id_type: str, id_number: str, n
     user.real_name_verified_at = from_timestamp(now)
     commit()
     return profile(user_id)
+
+
+def grant_roles(phone: str, roles: list[str] | tuple[str, ...], *, now: int) -> User:
+    """Create (or find) the account of `phone` and add `roles` to it (operators' CLI, demo data).
+
+    Roles travel in access tokens: a session started before the grant sees them after its next
+    refresh or sign-in."""
+    from api.identity.sessions import get_or_create_user
+
+    user = get_or_create_user(phone, now=now)
+    user.roles = sorted(set(user.roles) | {"resident", *roles})
+    commit()
+    return user

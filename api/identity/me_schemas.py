@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from api.access.models import ACCESS_KINDS
 from api.identity.identity_numbers import ID_TYPES
 from api.schemas import CursorPageQuery, Schema
 
@@ -27,8 +28,7 @@ class RealNameRequest(Schema):
 
 
 class AccessLogQuery(CursorPageQuery):
-    kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
-        ["code_scan", "checkin", "licence_view", "miniprogram_release", "guardian_act", "family_consent"]))
+    kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ACCESS_KINDS))
 
 
 class AccessRecordSchema(Schema):

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass
 
 from limits import parse
 
@@ -29,10 +30,18 @@ return 0
 """
 
 
+@dataclass(frozen=True)
+class OtpSent:
+    resend_after: int               # seconds before another code may be asked
+    dev_code: str | None = None     # the code itself, only with DEV_SHOW_OTP (development)
+
+
 class OtpService:
     def __init__(self, *, redis, rate_limiter, sms, secret_key: str, ttl: int, max_attempts: int,
-                 cooldown: int, daily_cap_per_phone: int, hourly_cap_per_ip: int) -> None:
+                 cooldown: int, daily_cap_per_phone: int, hourly_cap_per_ip: int,
+                 reveal_codes: bool = False) -> None:
         self.redis = redis
+        self.reveal_codes = reveal_codes   # Config.DEV_SHOW_OTP: refused with a real SMS gateway
         self.rate_limiter = rate_limiter
         self.sms = sms
         self.secret = hashlib.sha256(b"ssb otp\x00" + secret_key.encode()).digest()
@@ -48,8 +57,9 @@ class OtpService:
         stats = self.rate_limiter.get_window_stats(item, *ids)
         return {"Retry-After": str(max(1, int(stats.reset_time - time.time())))}
 
-    def request_code(self, phone: str, *, client_ip: str) -> int:
-        """Send a code; return the cooldown in seconds before another may be asked."""
+    def request_code(self, phone: str, *, client_ip: str) -> OtpSent:
+        """Send a code; the cooldown before another may be asked (and, in development with
+        DEV_SHOW_OTP, the code, so the sign-in pages can show it)."""
         if not self.rate_limiter.hit(self.ip_cap, "otp-ip", client_ip):
             raise AppError("RATE_LIMITED", headers=self._retry_after(self.ip_cap, "otp-ip", client_ip))
         cooldown_key = f"otp:{{{phone}}}:cooldown"
@@ -71,7 +81,7 @@ class OtpService:
             # Nothing was delivered: forget the code and the cooldown so the resident can retry.
             self.redis.delete(key, cooldown_key)
             raise AppError("UPSTREAM_UNAVAILABLE", detail="SMS") from None
-        return self.cooldown
+        return OtpSent(self.cooldown, code if self.reveal_codes else None)
 
     def check_code(self, phone: str, code: str) -> None:
         """Consume the code or raise OTP_INVALID / OTP_LOCKED."""

@@ -77,6 +77,13 @@ class HttpPopulationRegistry:
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             raise RegistryUnavailable(type(exc).__name__) from exc
+        try:
+            return self._person(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # An answer outside the protocol is the registry's fault, not the resident's.
+            raise RegistryUnavailable(f"malformed answer: {type(exc).__name__}") from exc
+
+    def _person(self, data: dict) -> RegistryPerson | None:
         if not data.get("found"):
             return None
         p = data["person"]

@@ -5,7 +5,19 @@ from flask.views import MethodView
 from api.extensions import Blueprint, client_ip, now, otp_service, rate_limit
 from api.identity import sessions
 from api.identity.phones import normalise_phone
-from api.identity.schemas import LoginRequest, OtpAccepted, OtpRequest, RefreshRequest, SessionSchema, TokenPairSchema
+from api.identity.schemas import (
+    LOGIN_REQUEST_EXAMPLE,
+    OTP_ACCEPTED_EXAMPLE,
+    OTP_REQUEST_EXAMPLE,
+    REFRESH_REQUEST_EXAMPLE,
+    TOKEN_PAIR_EXAMPLE,
+    LoginRequest,
+    OtpAccepted,
+    OtpRequest,
+    RefreshRequest,
+    SessionSchema,
+    TokenPairSchema,
+)
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in and sessions")
 
@@ -14,27 +26,38 @@ blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in an
 class Otp(MethodView):
     decorators = [rate_limit("20/minute")]
 
-    @blp.arguments(OtpRequest)
-    @blp.response(202, OtpAccepted)
-    @blp.errors(422, 429, 503)
+    @blp.arguments(OtpRequest, example=OTP_REQUEST_EXAMPLE)
+    @blp.response(202, OtpAccepted, example=OTP_ACCEPTED_EXAMPLE)
+    @blp.errors("INVALID_PHONE", "OTP_COOLDOWN", "RATE_LIMITED", "UPSTREAM_UNAVAILABLE")
     def post(self, body):
         """Send a one-time login code by SMS
 
-        The same answer for registered and unknown numbers. Resend cooldown 60 s; caps per
-        phone, per IP and per day answer 429 with Retry-After."""
-        wait = otp_service().request_code(normalise_phone(body["phone"]), client_ip=client_ip())
-        return {"sent": True, "resend_after": wait}
+        Anyone, no sign-in: the first step of signing in (`POST /v1/auth/login` is the second).
+        A 6-digit code valid OTP_TTL (5 min) goes to the phone; in development the console
+        backend prints it on the server's terminal. The same answer for registered and unknown
+        numbers. Resend cooldown 60 s (`OTP_COOLDOWN`); caps per phone per day and per IP per
+        hour answer 429 with Retry-After."""
+        sent = otp_service().request_code(normalise_phone(body["phone"]), client_ip=client_ip())
+        answer = {"sent": True, "resend_after": sent.resend_after}
+        if sent.dev_code is not None:   # development only (DEV_SHOW_OTP)
+            answer["dev_code"] = sent.dev_code
+        return answer
 
 
 @blp.route("/login")
 class Login(MethodView):
     decorators = [rate_limit("30/minute")]
 
-    @blp.arguments(LoginRequest)
-    @blp.response(200, TokenPairSchema)
-    @blp.errors(401, 403, 422, 429)
+    @blp.arguments(LoginRequest, example=LOGIN_REQUEST_EXAMPLE)
+    @blp.response(200, TokenPairSchema, example=TOKEN_PAIR_EXAMPLE)
+    @blp.errors("INVALID_PHONE", "OTP_INVALID", "OTP_LOCKED", "ACCOUNT_DISABLED", "RATE_LIMITED")
     def post(self, body):
-        """Sign in with phone and one-time code (the first sign-in creates the account)"""
+        """Sign in with phone and one-time code (the first sign-in creates the account)
+
+        Anyone holding the code just sent to the phone. Answers an EdDSA access token (`at+jwt`,
+        ACCESS_TOKEN_TTL, carries the account's roles) and an opaque refresh token; one session per
+        `device_id` (signing in again on a device replaces its session). A code is single-use and
+        dies after OTP_MAX_ATTEMPTS wrong tries (`OTP_LOCKED`)."""
         return sessions.login(phone=normalise_phone(body["phone"]), otp=body["otp"], device_id=body["device_id"],
                               user_agent=request.user_agent.string, now=now(), otp_service=otp_service())
 
@@ -43,11 +66,16 @@ class Login(MethodView):
 class Refresh(MethodView):
     decorators = [rate_limit("60/minute")]
 
-    @blp.arguments(RefreshRequest)
-    @blp.response(200, TokenPairSchema)
-    @blp.errors(401, 422, 429)
+    @blp.arguments(RefreshRequest, example=REFRESH_REQUEST_EXAMPLE)
+    @blp.response(200, TokenPairSchema, example=TOKEN_PAIR_EXAMPLE)
+    @blp.errors("REFRESH_TOKEN_INVALID", "REFRESH_TOKEN_REUSED", "RATE_LIMITED")
     def post(self, body):
-        """Rotate the refresh token; a reused one signs its whole session out"""
+        """Rotate the refresh token; a reused one signs its whole session out
+
+        Whoever holds the refresh token (no access token needed). Answers a new pair; the old
+        refresh token is spent. Presenting a spent one again (`REFRESH_TOKEN_REUSED`) revokes the
+        session: a stolen copy and the original cannot both live on. New roles granted since the
+        last sign-in appear in the new access token."""
         return sessions.refresh(refresh_token=body["refresh_token"], now=now())
 
 
@@ -56,7 +84,10 @@ class Logout(MethodView):
     @blp.auth()
     @blp.response(204)
     def post(self):
-        """Sign out this device; its access token stops working at once"""
+        """Sign out this device; its access token stops working at once
+
+        The signed-in caller, for their own current session: the session is revoked, its refresh
+        token dies and its access token is refused from now on (not only when it expires)."""
         sessions.logout(g.principal, now=now())
 
 
@@ -65,7 +96,10 @@ class Sessions(MethodView):
     @blp.auth()
     @blp.response(200, SessionSchema(many=True))
     def get(self):
-        """My signed-in devices"""
+        """My signed-in devices
+
+        The signed-in caller's active sessions, newest activity first; `current` marks the one
+        making this request. Use it to spot a device you do not recognise."""
         return sessions.list_sessions(g.principal.user_id, current_session_id=g.principal.session_id)
 
 
@@ -73,7 +107,10 @@ class Sessions(MethodView):
 class SessionItem(MethodView):
     @blp.auth()
     @blp.response(204)
-    @blp.errors(404)
+    @blp.errors("SESSION_NOT_FOUND")
     def delete(self, session_id):
-        """Sign out one of my devices remotely"""
+        """Sign out one of my devices remotely
+
+        The signed-in caller, for one of their own sessions (another account's session id is
+        `SESSION_NOT_FOUND`): its tokens stop working at once."""
         sessions.revoke_session(g.principal.user_id, session_id, now=now())

@@ -11,6 +11,9 @@ class OtpRequest(Schema):
 class OtpAccepted(Schema):
     sent = ma.fields.Boolean(required=True)
     resend_after = ma.fields.Integer(required=True, metadata={"description": "seconds before another code"})
+    dev_code = ma.fields.String(metadata={
+        "description": "development only (DEV_SHOW_OTP with the console or file SMS backend): the code "
+                       "itself; never present otherwise"})
 
 
 class LoginRequest(Schema):
@@ -39,5 +42,12 @@ class SessionSchema(Schema):
     current = ma.fields.Boolean(required=True)
 
 
-class SessionPath(Schema):
-    session_id = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9a-f]{32}$"))
+
+# OpenAPI examples of the sign-in flow.
+OTP_REQUEST_EXAMPLE = {"phone": "13800138000"}
+OTP_ACCEPTED_EXAMPLE = {"sent": True, "resend_after": 60}
+LOGIN_REQUEST_EXAMPLE = {"phone": "13800138000", "otp": "123456", "device_id": "my-phone"}
+TOKEN_PAIR_EXAMPLE = {"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6IjE3MzU2ODk2MDAiLCJ0eXAiOiJhdCtqd3QifQ.eyJpc3Mi...",
+                      "refresh_token": "rt_6xkq2Yw0c1mB8pQyJt3dUo9nLrA5sVeZ7hKfGi4MjNw",
+                      "token_type": "Bearer", "expires_in": 900}
+REFRESH_REQUEST_EXAMPLE = {"refresh_token": "rt_6xkq2Yw0c1mB8pQyJt3dUo9nLrA5sVeZ7hKfGi4MjNw"}

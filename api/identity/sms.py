@@ -25,10 +25,13 @@ def _text(code: str, ttl_minutes: int) -> str:
 
 
 class ConsoleSms:
-    """Development: prints the message on the terminal (stderr), never through logging."""
+    """Development: one line on the terminal (stderr), never through logging, easy to spot among
+    the JSON request logs: `SMS to 138****8000: code 123456 (5 min)`. The phone is masked; its
+    last four digits tell the demo's people apart."""
 
     def send_otp(self, phone: str, code: str, *, ttl_minutes: int) -> None:
-        print(f"[sms to {phone}] {_text(code, ttl_minutes)}", file=sys.stderr, flush=True)
+        from api.pii import mask_phone
+        print(f"SMS to {mask_phone(phone)}: code {code} ({ttl_minutes} min)", file=sys.stderr, flush=True)
 
 
 class FileSms:
@@ -69,8 +72,17 @@ class HttpSmsGateway:
                 "Content-Type": "application/json", "X-Api-Timestamp": ts, "X-Api-Signature": signature})
         except httpx.HTTPError as exc:
             raise SmsError(type(exc).__name__) from exc
-        if response.status_code != 200 or response.json().get("status") != "queued":
+        if response.status_code != 200 or not _queued(response):
             raise SmsError(f"gateway answered {response.status_code}")
+
+
+def _queued(response: httpx.Response) -> bool:
+    """The gateway's 200 says it queued the message (a proxy's error page does not)."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("status") == "queued"
 
 
 def sms_from_config(backend: str, api_key: str = "") -> SmsSender:

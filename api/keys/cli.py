@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 
 
@@ -85,7 +85,7 @@ def keys() -> None:
 def rotate(publish_for: int | None) -> None:
     """Start signing with a new key; keep the old one published until its tokens expire."""
     from api.codes.venues import record_key_retired
-    from api.extensions import get_config
+    from api.extensions import get_config, get_keyring
 
     cfg = get_config()
     now = int(time.time())
@@ -93,7 +93,7 @@ def rotate(publish_for: int | None) -> None:
     kid, retired = rotate_keys(cfg.KEYS_DIR, now=now, publish_for=publish_for)
     for old_kid, until in retired:
         record_key_retired(kid=old_kid, published_until=until, now=now)
-    current_app.extensions["ssb.keyring"].reload()
+    get_keyring(reload=True)
     click.echo(f"new signing key {kid}")
     for old_kid, until in retired:
         click.echo(f"retired {old_kid}, published until {_iso(until)}")

@@ -25,5 +25,9 @@ class JwksSchema(Schema):
 class Jwks(MethodView):
     @blp.response(200, JwksSchema)
     def get(self):
-        """Every published Ed25519 public key (JWKS), retired keys until their last token expires"""
+        """Every published Ed25519 public key (JWKS), retired keys until their last token expires
+
+        Anyone, no sign-in; cacheable 5 minutes. Scanner vendors, mini-program backends and
+        departments verify our tokens (随申码, licence presentations, proofs, place codes) with
+        these keys offline: pin `alg` EdDSA and the token's `typ`, pick the key by `kid`."""
         return get_keyring().jwks(now()), 200, {"Cache-Control": "public, max-age=300"}

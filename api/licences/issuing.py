@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -52,11 +53,16 @@ def _normalise_number(number: str) -> str:
     return value
 
 
-def upsert_licence(issuer: IssuerPrincipal, *, licence_type: str, number: str, holder: dict, fields: dict,
-                   valid_from: date, valid_until: date | None, region: str, now: int) -> dict:
-    """Create or replace the licence (type, number). Idempotent: the same body changes nothing."""
-    spec = _writable_type(issuer, licence_type)
-    number = _normalise_number(number)
+@dataclass(frozen=True)
+class _Holder:
+    id_type: str
+    id_number: str
+    name: str
+
+
+def _checked_terms(spec: LicenceType, *, fields: dict, region: str, valid_from: date,
+                   valid_until: date | None) -> str:
+    """The fields, region and validity an issuer sent, checked; the region's code."""
     errors = validate_fields(spec, fields)
     if errors:
         raise AppError("INVALID_LICENCE_FIELDS", errors={"fields": errors})
@@ -65,6 +71,11 @@ def upsert_licence(issuer: IssuerPrincipal, *, licence_type: str, number: str, h
         raise AppError("INVALID_REGION", errors={"region": [f"one of {', '.join(REGIONS)}"]})
     if valid_until is not None and valid_until < valid_from:
         raise AppError("VALIDATION_ERROR", errors={"valid_until": ["Must not be before valid_from."]})
+    return region_code
+
+
+def _checked_holder(spec: LicenceType, holder: dict, *, now: int) -> _Holder:
+    """An enterprise licence is held by a credit code, a personal one by an identity number."""
     id_type = holder["id_type"]
     if spec.holder_kind == "enterprise":
         if id_type != CREDIT_CODE:
@@ -74,14 +85,46 @@ def upsert_licence(issuer: IssuerPrincipal, *, licence_type: str, number: str, h
         if id_type not in ID_TYPES:
             raise AppError("INVALID_ID_NUMBER", errors={"id_type": [f"one of {', '.join(ID_TYPES)}"]})
         id_number = normalise(id_type, holder["id_number"], today=local_today(now))
-    name = " ".join(holder["name"].split())
+    return _Holder(id_type, id_number, " ".join(holder["name"].split()))
+
+
+def _write(licence: Licence, pii, spec: LicenceType, *, holder: _Holder, fields: dict, valid_from: date,
+           valid_until: date | None, region_code: str, content_hash: str, stamp) -> None:
+    """Every column an issue sets, holder and sensitive fields encrypted under the row's context."""
+    bidx = licence.number_bidx
+    sensitive = {k: v for k, v in fields.items() if spec.field_map[k].sensitive}
+    licence.holder_id_type = holder.id_type
+    licence.holder_bidx = pii.blind_index(holder.id_type, holder.id_number)
+    licence.holder_id_enc = pii.encrypt(holder.id_number, context=f"licences.holder_id|{bidx}")
+    licence.holder_id_masked = mask_id_number(holder.id_number)
+    licence.holder_name_enc = pii.encrypt(holder.name, context=f"licences.holder_name|{bidx}")
+    licence.holder_name_masked = mask_name(holder.name)
+    licence.fields_clear = {k: v for k, v in fields.items() if not spec.field_map[k].sensitive}
+    licence.fields_enc = pii.encrypt(canonical_json(sensitive), context=f"licences.fields|{bidx}") \
+        if sensitive else None
+    licence.valid_from = valid_from
+    licence.valid_until = valid_until
+    licence.region = region_code
+    licence.status = "active"        # a re-issue after revocation reinstates the licence
+    licence.revoked_at = None
+    licence.version = (licence.version or 0) + 1
+    licence.content_hash = content_hash
+    licence.updated_at = stamp
+
+
+def upsert_licence(issuer: IssuerPrincipal, *, licence_type: str, number: str, holder: dict, fields: dict,
+                   valid_from: date, valid_until: date | None, region: str, now: int) -> dict:
+    """Create or replace the licence (type, number). Idempotent: the same body changes nothing."""
+    spec = _writable_type(issuer, licence_type)
+    number = _normalise_number(number)
+    region_code = _checked_terms(spec, fields=fields, region=region, valid_from=valid_from, valid_until=valid_until)
+    person = _checked_holder(spec, holder, now=now)
 
     pii = cipher()
     number_bidx = licence_number_bidx(pii, licence_type, number)
-    clear = {k: v for k, v in fields.items() if not spec.field_map[k].sensitive}
-    sensitive = {k: v for k, v in fields.items() if spec.field_map[k].sensitive}
     content_hash = pii.blind_index("licence-content", canonical_json(
-        [issuer.issuer_id, id_type, id_number, name, fields, valid_from, valid_until, region_code]))
+        [issuer.issuer_id, person.id_type, person.id_number, person.name, fields, valid_from, valid_until,
+         region_code]))
 
     for attempt in (1, 2):
         licence = db.session.scalar(select(Licence).where(Licence.type == licence_type,
@@ -97,23 +140,8 @@ def upsert_licence(issuer: IssuerPrincipal, *, licence_type: str, number: str, h
                               number_enc=pii.encrypt(number, context=f"licences.number|{number_bidx}"),
                               number_masked=_mask_number(number), created_at=stamp, version=0)
             db.session.add(licence)
-        licence.holder_id_type = id_type
-        licence.holder_bidx = pii.blind_index(id_type, id_number)
-        licence.holder_id_enc = pii.encrypt(id_number, context=f"licences.holder_id|{number_bidx}")
-        licence.holder_id_masked = mask_id_number(id_number)
-        licence.holder_name_enc = pii.encrypt(name, context=f"licences.holder_name|{number_bidx}")
-        licence.holder_name_masked = mask_name(name)
-        licence.fields_clear = clear
-        licence.fields_enc = pii.encrypt(canonical_json(sensitive), context=f"licences.fields|{number_bidx}") \
-            if sensitive else None
-        licence.valid_from = valid_from
-        licence.valid_until = valid_until
-        licence.region = region_code
-        licence.status = "active"        # a re-issue after revocation reinstates the licence
-        licence.revoked_at = None
-        licence.version = (licence.version or 0) + 1
-        licence.content_hash = content_hash
-        licence.updated_at = stamp
+        _write(licence, pii, spec, holder=person, fields=fields, valid_from=valid_from, valid_until=valid_until,
+               region_code=region_code, content_hash=content_hash, stamp=stamp)
         try:
             commit()
         except IntegrityError:

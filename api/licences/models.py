@@ -16,7 +16,7 @@ from api.db import Base, BigId, utcnow
 
 
 class Issuer(Base):
-    """A department that issues licences of some types, authenticating with client credentials."""
+    """A department that issues licences and/or e-proofs of some types, authenticating with client credentials."""
 
     __tablename__ = "licence_issuers"
 
@@ -26,6 +26,7 @@ class Issuer(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(128))
     licence_types: Mapped[list] = mapped_column(JSON, default=list)
+    proof_types: Mapped[list] = mapped_column(JSON, default=list)     # e-proofs it decides (api/proofs)
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_by: Mapped[int | None] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

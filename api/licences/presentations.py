@@ -116,9 +116,27 @@ def _used_key(jti: str) -> str:
     return f"licence:presentation:used:{jti}"
 
 
-def verify_presentation(principal, *, payload: str, venue_id: int | None, now: int) -> dict:
-    """Staff verification, valid once: signature and typ, then Redis SET NX on the jti, then the
-    presentation row moves issued → verified in the same transaction as the access record."""
+def _verifier(principal, venue_id: str | None) -> tuple[dict, int | None]:
+    """(the accessor recorded in the holder's log, the venue's row id): staff of the named venue,
+    or, with no venue, an inspector holding the global `staff` role (read from the account)."""
+    from api.codes.venues import venue_served_by
+
+    staff = db.session.get(User, principal.user_id)
+    masked = mask_phone(staff.phone) if staff else "****"
+    if venue_id is None:
+        if staff is None or "staff" not in (staff.roles or ()):
+            raise AppError("ROLE_REQUIRED", detail="staff")
+        return {"type": "staff", "staff": masked}, None
+    venue = venue_served_by(venue_id, principal.user_id)
+    return {"type": "venue_staff", "staff": masked, "venue_id": venue.public_id, "venue_name": venue.name,
+            "district": venue.district}, venue.id
+
+
+def verify_presentation(principal, *, payload: str, venue_id: str | None, now: int) -> dict:
+    """Staff verification, valid once: who may verify first (nothing is consumed for others), then
+    signature and typ, then Redis SET NX on the jti, then the presentation row moves issued →
+    verified in the same transaction as the access record naming the venue."""
+    accessor, venue_pk = _verifier(principal, venue_id)
     cfg = get_config()
     try:
         claims = qr.verify(payload, typ=PRESENTATION_TYPE, ring=get_keyring(), now=now, leeway=cfg.CLOCK_SKEW,
@@ -151,14 +169,10 @@ def verify_presentation(principal, *, payload: str, venue_id: int | None, now: i
     consumed = db.session.execute(
         update(LicencePresentation)
         .where(LicencePresentation.id == jti, LicencePresentation.status == "issued")
-        .values(status="verified", verified_at=stamp, verified_by=principal.user_id, venue_id=venue_id))
+        .values(status="verified", verified_at=stamp, verified_by=principal.user_id, venue_id=venue_pk))
     if consumed.rowcount != 1:
         db.session.rollback()
         raise AppError("PRESENTATION_REPLAYED")
-    staff = db.session.get(User, principal.user_id)
-    accessor = {"type": "venue_staff", "staff": mask_phone(staff.phone) if staff else "****"}
-    if venue_id is not None:
-        accessor["venue_id"] = venue_id
     if acting is None:
         access_log.record_access(user_id=presentation.user_id, kind="licence_view", accessor=accessor, now=now,
                                  purpose=presentation.purpose, fields=list(presentation.fields),

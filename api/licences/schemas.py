@@ -12,14 +12,20 @@ STATUSES = ["valid", "expired", "revoked", "not_yet_valid"]
 
 class IssuerCreateRequest(Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
-    licence_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LICENCE_TYPES)), required=True,
-                                   validate=ma.validate.Length(min=1, max=len(LICENCE_TYPES)))
+    licence_types = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(LICENCE_TYPES)), load_default=list,
+                                   validate=ma.validate.Length(max=len(LICENCE_TYPES)),
+                                   metadata={"description": "licence types it pushes"})
+    proof_types = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=40)), load_default=list,
+                                 validate=ma.validate.Length(max=64),
+                                 metadata={"description": "e-proof types it decides (GET /v1/proof-types); "
+                                                          "at least one of the two lists is needed"})
 
 
 class IssuerCreated(Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     licence_types = ma.fields.List(ma.fields.String(), required=True)
+    proof_types = ma.fields.List(ma.fields.String(), required=True)
     client_id = ma.fields.String(required=True)
     client_secret = ma.fields.String(required=True, metadata={"description": "shown once; stored hashed"})
     created_at = ma.fields.DateTime(required=True)
@@ -169,8 +175,11 @@ class LicenceAccessLogQuery(CursorPageQuery):
 
 class LicenceVerifyRequest(Schema):
     payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=4096))
-    venue_id = ma.fields.Integer(load_default=None, allow_none=True,
-                                 validate=ma.validate.Range(min=1, max=2**63 - 1))
+    venue_id = ma.fields.String(load_default=None, allow_none=True,
+                                validate=ma.validate.Regexp(r"^vn_[0-9A-Za-z_-]{1,21}$"),
+                                metadata={"description": "The venue (`vn_...`) where the licence is checked: the "
+                                                         "caller must be its staff; it is named in the holder's "
+                                                         "access log. Without it, only the `staff` role may verify."})
 
 
 class LicenceCommitment(Schema):
@@ -202,3 +211,21 @@ class LicenceVerification(Schema):
     commitment = ma.fields.Nested(LicenceCommitment, required=True)
     shown_by_guardian = ma.fields.Boolean(metadata={"description": "true: a guardian showed a dependent's licence"})
     guardian = ma.fields.Dict(metadata={"description": "when shown_by_guardian: {name (masked), relation}"})
+
+
+# OpenAPI examples: a licence shown with two fields disclosed, and verified by staff.
+_PRESENTATION = ("eyJhbGciOiJFZERTQSIsImtpZCI6IjE3MzU2ODk2MDAiLCJ0eXAiOiJzc2ItbGljZW5jZStqd3QifQ."
+                 "eyJsdCI6ImRyaXZpbmdfbGljZW5jZSIsImZsZCI6WyJob2xkZXJfbmFtZSIsInZlaGljbGVfY2xhc3MiXX0.c2lnbmF0dXJl")
+PRESENTATION_REQUEST_EXAMPLE = {"fields": ["holder_name", "vehicle_class"], "purpose": "租车"}
+PRESENTATION_EXAMPLE = {"payload": _PRESENTATION, "expires_at": "2026-01-01T00:03:00+00:00",
+                        "presentation_id": "Ujrpwl4uBsAd2rmrAXuj0w", "fields": ["holder_name", "vehicle_class"]}
+VERIFY_PRESENTATION_REQUEST_EXAMPLE = {"payload": _PRESENTATION}
+VERIFICATION_EXAMPLE = {
+    "presentation_id": "Ujrpwl4uBsAd2rmrAXuj0w", "valid": True, "licence_type": "driving_licence",
+    "type_name_zh": "机动车驾驶证", "type_name_en": "Driving licence", "status": "valid",
+    "valid_from": "2022-07-01", "valid_until": "2032-07-01",
+    "issuer": {"name": "上海市公安局交通警察总队", "region": {"code": "310000", "name_zh": "上海市", "name_en": "Shanghai"}},
+    "fields": {"holder_name": "李明", "vehicle_class": "C1"}, "purpose": "租车",
+    "commitment": {"alg": "sha256", "salt": "63L_7D9ky43PPCExKwXKbQ",
+                   "value": "SiFQu7omMMQV07FMIboMSJjQiPZRdsmiZ6nPaqa4AuE"},
+    "shown_by_guardian": False, "verified_at": "2026-01-01T00:01:10+00:00"}

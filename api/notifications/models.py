@@ -38,11 +38,16 @@ SUBJECTS = ("person", "enterprise")
 
 class InboxMessage(Base):
     """One message in a resident's inbox. Campaign rows carry no text of their own: title, body
-    and deep link come from the campaign, so a million-recipient fan-out writes narrow rows."""
+    and deep link come from the campaign, so a million-recipient fan-out writes narrow rows.
+
+    `policy_id` (campaign messages only) makes "one message per policy and resident" a unique
+    key: a rerun of a policy's campaign, or two runs overlapping, cannot tell anyone twice."""
 
     __tablename__ = "inbox_messages"
     __table_args__ = (
         UniqueConstraint("campaign_id", "user_id", name="uq_inbox_messages_campaign_user"),
+        Index("uq_inbox_messages_policy_user", "policy_id", "user_id", unique=True,
+              postgresql_where=text("policy_id IS NOT NULL"), sqlite_where=text("policy_id IS NOT NULL")),
         Index("ix_inbox_messages_user_id_id", "user_id", "id"),
         Index("ix_inbox_messages_unread", "user_id", postgresql_where=text("read_at IS NULL"),
               sqlite_where=text("read_at IS NULL")),
@@ -52,6 +57,7 @@ class InboxMessage(Base):
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(16))
     campaign_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    policy_id: Mapped[int | None] = mapped_column(BigId)     # the campaign's policy (no FK: set with campaign_id)
     title: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str | None] = mapped_column(Text)
     title_en: Mapped[str | None] = mapped_column(String(200))
@@ -124,15 +130,20 @@ class Policy(Base):
 
 
 class Campaign(Base):
-    """A policy finding its people. One per policy: starting it again returns the same one.
+    """One run of a policy finding its people. Starting a policy's campaign while its latest run
+    is unfinished returns that run; once it has fanned out, a new run (`run` + 1) reaches the
+    residents who became eligible since: an inbox holds at most one message per policy
+    (`InboxMessage.policy_id`), so whatever runs, overlaps or retries, nobody is told twice.
 
-    Everything a chunk needs is frozen here when the campaign starts (the rule, the text, the
-    date ages are computed at, the clock), so a chunk run twice computes the same rows."""
+    Everything a chunk needs is frozen here when the run starts (the rule, the text, the date
+    ages are computed at, the clock), so a chunk run twice computes the same rows."""
 
     __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("policy_id", "run", name="uq_campaigns_policy_run"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("policies.id", ondelete="CASCADE"), unique=True)
+    policy_id: Mapped[int] = mapped_column(BigId, ForeignKey("policies.id", ondelete="CASCADE"))
+    run: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     status: Mapped[str] = mapped_column(String(16), default="planning")   # planning | running | fanned_out
     category: Mapped[str] = mapped_column(String(16), default="policy")
     topic: Mapped[str] = mapped_column(String(24))

@@ -59,6 +59,13 @@ def list_policies(*, before_id: int | None, limit: int, topic: str | None = None
     return {"items": [_view(p) for p in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
 
 
+def policy_titled(title: str, *, created_by: int) -> dict | None:
+    """The oldest policy of this title an operator wrote, or None (lets scripts be re-run)."""
+    policy = db.session.scalar(select(Policy).where(Policy.title == title, Policy.created_by == created_by)
+                               .order_by(Policy.id).limit(1))
+    return None if policy is None else _view(policy)
+
+
 def get_policy(policy_id: int) -> dict:
     policy = db.session.get(Policy, policy_id)
     if policy is None:
@@ -95,33 +102,47 @@ def policies_for_me(user_id: int, *, now: int) -> dict:
 
 
 def start_campaign(principal: Principal, policy_id: int, *, now: int) -> dict:
-    """Idempotent: one campaign per policy; starting it again returns the same campaign.
+    """Start a run of the policy's campaign. While the latest run is still fanning out, starting
+    again returns it (idempotent); once it has fanned out, a new run starts and reaches only the
+    residents no run of this policy has reached (`PolicyDelivery`).
 
-    The campaign row is committed before any job is enqueued, so a Redis outage here loses
-    nothing: `flask push relay` resumes it."""
+    The run row is committed before any job is enqueued, so a Redis outage here loses nothing:
+    `flask push relay` resumes it. Two concurrent starts insert the same (policy, run): one wins,
+    the other answers the winner's run."""
     policy = db.session.get(Policy, policy_id)
     if policy is None:
         raise AppError("POLICY_NOT_FOUND")
     if policy.subject != "person":
         raise AppError("CAMPAIGN_SUBJECT_UNSUPPORTED")
-    existing = db.session.scalar(select(Campaign).where(Campaign.policy_id == policy_id))
-    if existing is not None:
-        return {"campaign_id": existing.id, "status": _status(existing, now=now)["status"], "created": False}
-    campaign = Campaign(policy_id=policy.id, status="planning", category="policy", topic=policy.topic,
-                        rule=policy.rule, title=policy.title, body=policy.body, title_en=policy.title_en,
-                        body_en=policy.body_en, deep_link=policy.deep_link, as_of=local_today(now),
-                        started_epoch=now, chunk_size=get_config().CAMPAIGN_CHUNK_SIZE, created_by=principal.user_id,
-                        created_at=from_timestamp(now))
+    latest = _latest_run(policy_id)
+    if latest is not None and latest.status != "fanned_out":
+        return {"campaign_id": latest.id, "status": _status(latest, now=now)["status"], "created": False}
+    campaign = Campaign(policy_id=policy.id, run=(latest.run + 1) if latest else 1, status="planning",
+                        category="policy", topic=policy.topic, rule=policy.rule, title=policy.title, body=policy.body,
+                        title_en=policy.title_en, body_en=policy.body_en, deep_link=policy.deep_link,
+                        as_of=local_today(now), started_epoch=now, chunk_size=get_config().CAMPAIGN_CHUNK_SIZE,
+                        created_by=principal.user_id, created_at=from_timestamp(now))
     db.session.add(campaign)
     try:
         db.session.flush()
         after_commit(lambda: hooks.fire(hooks.CAMPAIGN_CREATED, campaign.id))
         commit()
-    except IntegrityError:           # started concurrently: same campaign
+    except IntegrityError:           # started concurrently: the run that won
         rollback()
-        existing = db.session.scalar(select(Campaign).where(Campaign.policy_id == policy_id))
-        return {"campaign_id": existing.id, "status": "queued", "created": False}
+        winner = _latest_run(policy_id)
+        return {"campaign_id": winner.id, "status": "queued", "created": False}
     return {"campaign_id": campaign.id, "status": "queued", "created": True}
+
+
+def latest_run_id(policy_id: int) -> int | None:
+    """The id of the policy's latest campaign run, if it ever had one."""
+    latest = _latest_run(policy_id)
+    return latest.id if latest is not None else None
+
+
+def _latest_run(policy_id: int) -> Campaign | None:
+    return db.session.scalar(select(Campaign).where(Campaign.policy_id == policy_id)
+                             .order_by(Campaign.run.desc()).limit(1))
 
 
 def _status(campaign: Campaign, *, now: int) -> dict:

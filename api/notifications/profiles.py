@@ -1,7 +1,7 @@
 """Profiles the rule language reads: one person's in Python, the population's as SQL expressions.
 
-The two must agree row by row (tests/push/test_profiles_properties.py checks it on the real
-``persons`` table, on SQLite and PostgreSQL):
+The two must agree row by row (tests/api/notifications/test_profiles_properties.py checks it
+on the real ``persons`` table, on SQLite and PostgreSQL):
 
 - ``age``: whole years between ``birth_date`` and the as-of date (Asia/Shanghai), computed as
   ``(yyyymmdd(as_of) - yyyymmdd(birth_date)) / 10000`` truncated toward zero; a birthday on
@@ -21,7 +21,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 FLAG_ATTRIBUTES = ("veteran", "disabled", "living_alone")
-PERSON_ATTRIBUTES = ("age", "district", "hukou") + FLAG_ATTRIBUTES
 
 
 def _date_key(d: date) -> int:

@@ -9,6 +9,8 @@ from api.errors import prefers_chinese
 from api.extensions import Blueprint, now
 from api.notifications import devices, inbox, policies, preferences
 from api.notifications.schemas import (
+    INBOX_EXAMPLE,
+    UNREAD_EXAMPLE,
     CampaignStartedSchema,
     CampaignStatusSchema,
     DeviceList,
@@ -53,10 +55,13 @@ def _english() -> bool:
 class Inbox(MethodView):
     @inbox_blp.auth()
     @inbox_blp.arguments(CursorPageQuery, location="query")
-    @inbox_blp.response(200, InboxPage)
-    @inbox_blp.errors(422)
+    @inbox_blp.response(200, InboxPage, example=INBOX_EXAMPLE)
     def get(self, query):
-        """My messages, newest first (cursor: the `next_cursor` of the previous page)"""
+        """My messages, newest first (cursor: the `next_cursor` of the previous page)
+
+        The signed-in resident's own inbox: policies that found them, licence reminders,
+        mini-program subscription messages, security notices. `title`/`body` follow
+        Accept-Language (English where the author gave it); `translations` holds every language."""
         before = int(query["cursor"]) if query["cursor"] else None
         return inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"], english=_english())
 
@@ -64,9 +69,11 @@ class Inbox(MethodView):
 @inbox_blp.route("/unread-count")
 class UnreadCount(MethodView):
     @inbox_blp.auth()
-    @inbox_blp.response(200, UnreadCountSchema)
+    @inbox_blp.response(200, UnreadCountSchema, example=UNREAD_EXAMPLE)
     def get(self):
-        """How many of my messages are unread"""
+        """How many of my messages are unread
+
+        The signed-in resident's badge count; cheap enough to poll."""
         return inbox.unread_count(g.principal.user_id)
 
 
@@ -74,9 +81,12 @@ class UnreadCount(MethodView):
 class InboxMessage(MethodView):
     @inbox_blp.auth()
     @inbox_blp.response(200, InboxItemSchema)
-    @inbox_blp.errors(404)
+    @inbox_blp.errors("INBOX_MESSAGE_NOT_FOUND")
     def get(self, message_id):
-        """One of my messages"""
+        """One of my messages
+
+        Its recipient only (another's message is `INBOX_MESSAGE_NOT_FOUND`); reading it does not
+        mark it read."""
         return inbox.get_message(g.principal.user_id, message_id, english=_english())
 
 
@@ -84,9 +94,11 @@ class InboxMessage(MethodView):
 class ReadMessage(MethodView):
     @inbox_blp.auth()
     @inbox_blp.response(204)
-    @inbox_blp.errors(404)
+    @inbox_blp.errors("INBOX_MESSAGE_NOT_FOUND")
     def post(self, message_id):
-        """Mark a message read (idempotent)"""
+        """Mark a message read (idempotent)
+
+        Its recipient only; reading it again keeps the first read time."""
         inbox.mark_read(g.principal.user_id, message_id, now=now())
 
 
@@ -95,7 +107,9 @@ class ReadAll(MethodView):
     @inbox_blp.auth()
     @inbox_blp.response(200, ReadAllSchema)
     def post(self):
-        """Mark every message read"""
+        """Mark every message read
+
+        The signed-in resident's whole inbox; answers how many changed and what is left unread."""
         return inbox.mark_all_read(g.principal.user_id, now=now())
 
 
@@ -107,15 +121,19 @@ class Devices(MethodView):
     @devices_blp.auth()
     @devices_blp.response(200, DeviceList)
     def get(self):
-        """My devices that receive pushes (signed-in sessions only)"""
+        """My devices that receive pushes (signed-in sessions only)
+
+        The signed-in resident's registered push tokens (masked) whose sessions are still active."""
         return devices.list_devices(g.principal)
 
     @devices_blp.auth()
     @devices_blp.arguments(DeviceRequest)
     @devices_blp.response(201, DeviceSchema)
-    @devices_blp.errors(422)
     def post(self, body):
-        """Register this session's push token; it stops receiving when the session signs out"""
+        """Register this session's push token; it stops receiving when the session signs out
+
+        The signed-in app, for its own session: `platform` `apns`, `fcm` or `hms` and the token
+        the platform gave it. Registering again on the session replaces the token."""
         return devices.register_device(g.principal, platform=body["platform"], token=body["token"], now=now())
 
 
@@ -123,9 +141,11 @@ class Devices(MethodView):
 class DeviceItem(MethodView):
     @devices_blp.auth()
     @devices_blp.response(204)
-    @devices_blp.errors(404)
+    @devices_blp.errors("DEVICE_NOT_FOUND")
     def delete(self, device_id):
-        """Stop pushes to a device"""
+        """Stop pushes to a device
+
+        The device's owner only; the inbox still receives every message."""
         devices.delete_device(g.principal, device_id, now=now())
 
 
@@ -137,15 +157,20 @@ class Preferences(MethodView):
     @preferences_blp.auth()
     @preferences_blp.response(200, PreferencesSchema)
     def get(self):
-        """My notification preferences"""
+        """My notification preferences
+
+        The signed-in resident's topics, quiet hours (Shanghai time), daily push cap and language."""
         return preferences.get_preferences(g.principal.user_id)
 
     @preferences_blp.auth()
     @preferences_blp.arguments(PreferencesUpdate)
     @preferences_blp.response(200, PreferencesSchema)
-    @preferences_blp.errors(422)
+    @preferences_blp.errors("SECURITY_TOPIC_REQUIRED", "QUIET_HOURS_INVALID")
     def put(self, body):
-        """Change topics, quiet hours (non-urgent pushes wait until they end), the daily push cap"""
+        """Change topics, quiet hours (non-urgent pushes wait until they end), the daily push cap
+
+        The signed-in resident, for themselves; fields left out stay as they are. Security
+        notices cannot be turned off. Muted topics still reach the inbox, only without a push."""
         return preferences.update_preferences(g.principal.user_id, changes=body, now=now())
 
 
@@ -156,9 +181,10 @@ class Preferences(MethodView):
 class Policies(MethodView):
     @policies_blp.arguments(PolicyQuery, location="query")
     @policies_blp.response(200, PolicyPage)
-    @policies_blp.errors(422)
     def get(self, query):
-        """The policy catalogue, newest first"""
+        """The policy catalogue, newest first
+
+        Anyone, no sign-in; `topic` filters; keyset pages via `cursor`."""
         before = int(query["cursor"]) if query["cursor"] else None
         return policies.list_policies(before_id=before, limit=query["limit"], topic=query["topic"])
 
@@ -168,16 +194,22 @@ class PoliciesForMe(MethodView):
     @policies_blp.auth()
     @policies_blp.response(200, PoliciesForMeSchema)
     def get(self):
-        """Policies I am eligible for by my registry profile, and why"""
+        """Policies I am eligible for by my registry profile, and why
+
+        The signed-in resident: their registry profile (age, district, hukou, ...) is matched
+        against every policy's rule; `why` lists the conditions that held. A resident whose real
+        name is not verified has no profile (`verified: false`, no items)."""
         return policies.policies_for_me(g.principal.user_id, now=now())
 
 
 @policies_blp.route(f"/<{ID}:policy_id>")
 class PolicyItem(MethodView):
     @policies_blp.response(200, PolicySchema)
-    @policies_blp.errors(404)
+    @policies_blp.errors("POLICY_NOT_FOUND")
     def get(self, policy_id):
-        """One policy"""
+        """One policy
+
+        Anyone, no sign-in: its text (zh-CN, en), topic and eligibility rule."""
         return policies.get_policy(policy_id)
 
 
@@ -189,9 +221,12 @@ class AdminPolicies(MethodView):
     @admin_blp.auth(roles=("operator",))
     @admin_blp.arguments(PolicyRequest)
     @admin_blp.response(201, PolicySchema)
-    @admin_blp.errors(422)
+    @admin_blp.errors("RULE_INVALID")
     def post(self, body):
-        """Publish a policy with its eligibility rule (422 RULE_INVALID names the faulty part)"""
+        """Publish a policy with its eligibility rule (422 RULE_INVALID names the faulty part)
+
+        Operators only. The rule is JsonLogic over registry attributes (see the `rule` field);
+        it is checked here, and later compiled to SQL for campaigns."""
         return policies.create_policy(g.principal, now=now(), chinese=prefers_chinese(
             request.headers.get("Accept-Language")), **body)
 
@@ -200,9 +235,14 @@ class AdminPolicies(MethodView):
 class AdminCampaigns(MethodView):
     @admin_blp.auth(roles=("operator",))
     @admin_blp.response(202, CampaignStartedSchema)
-    @admin_blp.errors(404, 409)
+    @admin_blp.errors("POLICY_NOT_FOUND", "CAMPAIGN_SUBJECT_UNSUPPORTED")
     def post(self, policy_id):
-        """Find every eligible resident: an inbox message each, exactly once, and pushes"""
+        """Find every eligible resident: an inbox message each, exactly once, and pushes
+
+        Operators only. While the policy's latest run is unfinished, starting again answers that
+        run (`created: false`); once it has fanned out, a new run reaches only the residents who
+        became eligible since: nobody gets two messages about one policy. The fan-out runs in
+        background jobs; follow it with `GET /v1/admin/campaigns/{id}`."""
         return policies.start_campaign(g.principal, policy_id, now=now())
 
 
@@ -210,7 +250,10 @@ class AdminCampaigns(MethodView):
 class AdminCampaign(MethodView):
     @admin_blp.auth(roles=("operator",))
     @admin_blp.response(200, CampaignStatusSchema)
-    @admin_blp.errors(404)
+    @admin_blp.errors("CAMPAIGN_NOT_FOUND")
     def get(self, campaign_id):
-        """A campaign's progress; `status` ends as `done`"""
+        """A campaign's progress; `status` ends as `done`
+
+        Operators only: residents matched, pushes delivered, skipped (by preference, cap, no
+        device) and failed."""
         return policies.campaign_status(campaign_id, now=now())

@@ -177,7 +177,8 @@ class PoliciesForMeSchema(Schema):
 class CampaignStartedSchema(Schema):
     campaign_id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
-    created = ma.fields.Boolean(required=True, metadata={"description": "false: the policy's existing campaign"})
+    created = ma.fields.Boolean(required=True, metadata={
+        "description": "false: the policy's unfinished run, started earlier; true: a new run"})
 
 
 class CampaignDetailSchema(Schema):
@@ -207,3 +208,17 @@ class CampaignStatusSchema(Schema):
     detail = ma.fields.Nested(CampaignDetailSchema, required=True)
     started_at = ma.fields.DateTime(required=True)
     fanned_out_at = ma.fields.DateTime(allow_none=True)
+
+
+# OpenAPI examples: the inbox with one policy message (政策找人).
+INBOX_EXAMPLE = {"items": [{
+    "id": 1, "category": "policy", "title": "黄浦区成年居民免费健康体检",
+    "body": "黄浦区户籍或常住的成年居民每年可在社区卫生服务中心免费体检一次，请在随申办预约。", "lang": "zh-CN",
+    "translations": {"zh-CN": {"title": "黄浦区成年居民免费健康体检",
+                               "body": "黄浦区户籍或常住的成年居民每年可在社区卫生服务中心免费体检一次，请在随申办预约。"},
+                     "en": {"title": "Free health check for adults in Huangpu",
+                            "body": "Adults living in Huangpu get one free health check a year at their community "
+                                    "health centre; book it in the app."}},
+    "deep_link": "ssb://policies/1", "urgent": False, "created_at": "2026-01-01T00:00:00+00:00", "read": False,
+    "read_at": None}], "next_cursor": None}
+UNREAD_EXAMPLE = {"unread": 1}

@@ -131,7 +131,7 @@ def run(quick: bool) -> list[MicroResult]:
                 # Baseline first (its campaign row is created the same way, never run).
                 base = Campaign(policy_id=base_policy["id"], status="fanned_out", topic="elderly", rule=rule,
                                 title="t", body="b", as_of=local_today(now),
-                                started_epoch=now, chunk_size=jobs.CHUNK_SIZE)
+                                started_epoch=now, chunk_size=app.extensions["ssb.config"].CAMPAIGN_CHUNK_SIZE)
                 db.session.add(base)
                 db.session.commit()
                 with db.engine.connect() as conn:

@@ -28,7 +28,6 @@ from push.providers.base import (
 )
 
 PRODUCTION_URL = "https://api.push.apple.com"
-SANDBOX_URL = "https://api.sandbox.push.apple.com"
 
 # Apple rejects provider tokens older than an hour and throttles refreshes more often than
 # every 20 minutes (TooManyProviderTokenUpdates); 50 minutes sits safely between the two.

@@ -64,12 +64,13 @@ def test_request_id_is_echoed_when_sane(client):
     assert client.get("/healthz", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"] != "bad id!"
 
 
-def test_health_ready_metrics(client):
+def test_health_ready_metrics(client, app, monkeypatch):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "redis": "ok"}
     client.get("/v1/me")
-    metrics = client.get("/metrics").get_data(as_text=True)
+    monkeypatch.setattr(app.extensions["ssb.config"], "METRICS_TOKEN", "operators-only")
+    metrics = client.get("/metrics", headers={"Authorization": "Bearer operators-only"}).get_data(as_text=True)
     assert 'ssb_http_requests_total{endpoint="/v1/me",method="GET",status="401"}' in metrics
     assert "ssb_http_request_duration_seconds_bucket" in metrics
 

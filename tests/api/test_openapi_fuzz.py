@@ -51,14 +51,21 @@ def test_no_server_errors_and_conformant_responses(case, app):
     case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
 
+BEARER_SCHEMES = {"bearerAuth", "issuerAuth", "metricsAuth"}
+
+
+def _schemes(op: dict) -> set[str]:
+    return {name for requirement in op.get("security") or () for name in requirement}
+
+
 def test_every_protected_operation_refuses_missing_and_invalid_credentials(client):
-    """Deterministic sweep over the document: each secured operation, three bad credentials."""
+    """Deterministic sweep over the document: each bearer-secured operation, three bad credentials."""
     spec = client.get("/openapi.json").json
     checked = 0
     for path, ops in spec["paths"].items():
         url = re.sub(r"\{[^}]+\}", "1", path)
         for method, op in ops.items():
-            if method == "parameters" or not op.get("security"):
+            if method == "parameters" or not _schemes(op) & BEARER_SCHEMES:
                 continue
             for header in ({}, {"Authorization": "Bearer not-a-token"},
                            {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."}):
@@ -67,3 +74,22 @@ def test_every_protected_operation_refuses_missing_and_invalid_credentials(clien
                 assert response.json["error"] in ("UNAUTHENTICATED", "INVALID_TOKEN")
             checked += 1
     assert checked >= 5
+
+
+def test_every_wechat_compatible_operation_refuses_missing_and_invalid_credentials(client):
+    """The operations secured by WeChat's query credentials (appid + secret, access_token) answer
+    WeChat's envelope with a non-zero errcode without them or with made-up ones."""
+    spec = client.get("/openapi.json").json
+    checked = 0
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            schemes = _schemes(op) if method != "parameters" else set()
+            if not schemes or schemes & BEARER_SCHEMES:
+                continue
+            fake = {"appid": "ssb0123456789abcdef", "secret": "0" * 32, "access_token": "not-a-token"}
+            for query in ({}, {name: fake[spec["components"]["securitySchemes"][name]["name"]] for name in schemes}):
+                query = {**query, "grant_type": "client_credential" if "token" in path else "authorization_code"}
+                response = client.open(path, method=method.upper(), query_string=query, json={})
+                assert response.status_code == 200 and response.json["errcode"] not in (0, None), (path, query)
+            checked += 1
+    assert checked == 6

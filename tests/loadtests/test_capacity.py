@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loadtests import capacity
+from loadtests import capacity, locust_csv, sizing, throughput
 from loadtests import model as traffic
 
 PERCENTILES = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"]
@@ -88,38 +88,38 @@ def run1(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_reads_locust_files(run1: tuple[Path, Path]) -> None:
-    stats = capacity.read_stats(run1[0])
+    stats = locust_csv.read_stats(run1[0])
     assert stats.aggregated.rps == 400.0 and stats.aggregated.p95_ms == 190.0
     assert [r.endpoint for r in stats.rows][:2] == ["GET /v1/codes/suishen", "POST /v1/verify"]
-    history = capacity.read_history(run1[1])
+    history = locust_csv.read_history(run1[1])
     assert history.current_percentiles
     assert len(history.points) == len(step_history())
     assert history.points[0].p95_ms is None  # "N/A"
 
 
 def test_sustained_throughput_takes_highest_window_under_target(run1: tuple[Path, Path]) -> None:
-    points = capacity.read_history(run1[1]).points
-    s = capacity.sustained_throughput(points, p95_target_ms=200, sustain_seconds=10)
+    points = locust_csv.read_history(run1[1]).points
+    s = throughput.sustained_throughput(points, p95_target_ms=200, sustain_seconds=10)
     assert s is not None
     assert s.rps == 500.0 and s.users == 100 and s.samples == 10
     # The lone 520 req/s sample at the end is not a 10-second window.
-    assert capacity.sustained_throughput(points, p95_target_ms=100, sustain_seconds=10).rps == 300.0
-    assert capacity.sustained_throughput(points, p95_target_ms=10) is None
+    assert throughput.sustained_throughput(points, p95_target_ms=100, sustain_seconds=10).rps == 300.0
+    assert throughput.sustained_throughput(points, p95_target_ms=10) is None
 
 
 def test_fast_failures_are_not_capacity() -> None:
-    ok = [capacity.HistoryPoint(float(t), 10, 300.0, 0.0, 50.0) for t in range(10)]
-    failing = [capacity.HistoryPoint(float(t), 20, 900.0, 200.0, 5.0) for t in range(10, 20)]
-    s = capacity.sustained_throughput(ok + failing, p95_target_ms=200, sustain_seconds=5)
+    ok = [locust_csv.HistoryPoint(float(t), 10, 300.0, 0.0, 50.0) for t in range(10)]
+    failing = [locust_csv.HistoryPoint(float(t), 20, 900.0, 200.0, 5.0) for t in range(10, 20)]
+    s = throughput.sustained_throughput(ok + failing, p95_target_ms=200, sustain_seconds=5)
     assert s is not None and s.rps == 300.0
 
 
 def test_instances_arithmetic() -> None:
-    assert capacity.instances_needed(12_000, 500, 0.6) == 40
-    assert capacity.instances_needed(12_001, 500, 0.6) == 41
-    assert capacity.instances_needed(10, 500, 0.6) == 1
+    assert sizing.instances_needed(12_000, 500, 0.6) == 40
+    assert sizing.instances_needed(12_001, 500, 0.6) == 41
+    assert sizing.instances_needed(10, 500, 0.6) == 1
     with pytest.raises(ValueError):
-        capacity.instances_needed(100, 0, 0.6)
+        sizing.instances_needed(100, 0, 0.6)
 
 
 def test_report_shows_the_instance_arithmetic(tmp_path: Path, run1: tuple[Path, Path]) -> None:
@@ -196,19 +196,19 @@ def test_target_never_met_is_said_plainly(tmp_path: Path, run1: tuple[Path, Path
 
 def test_cumulative_history_is_flagged(tmp_path: Path, run1: tuple[Path, Path]) -> None:
     hist = write_history(tmp_path / "cum_stats_history.csv", step_history(), full_history=False)
-    assert not capacity.read_history(hist).current_percentiles
+    assert not locust_csv.read_history(hist).current_percentiles
     text, _ = run_report(tmp_path, "--stats", str(run1[0]), "--stats-history", str(hist))
     assert "--csv-full-history" in text and "optimistic" in text
 
 
 def test_store_load_weights_costs_by_model_rates() -> None:
     loads = traffic.derive(traffic.TrafficModel())
-    store = capacity.store_load(loads)
-    expected = sum(x.peak_second_rps * capacity.ENDPOINT_COSTS[x.endpoint].db_writes for x in loads)
+    store = sizing.store_load(loads)
+    expected = sum(x.peak_second_rps * sizing.ENDPOINT_COSTS[x.endpoint].db_writes for x in loads)
     assert store.db_writes_per_s == pytest.approx(expected)
     assert store.requests_per_s == pytest.approx(traffic.total(loads).peak_second_rps)
     # Every modelled endpoint has an explicit cost estimate.
-    assert {x.endpoint for x in loads} <= set(capacity.ENDPOINT_COSTS)
+    assert {x.endpoint for x in loads} <= set(sizing.ENDPOINT_COSTS)
 
 
 def test_bad_input_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -168,8 +168,8 @@ def test_wrong_method_and_unknown_path_use_wechat_envelope(client):
 
 
 def test_rate_limited_is_45011(client, register, resident, monkeypatch):
-    from miniprogram_adapter import services
-    monkeypatch.setitem(services.RATES, "app", "3/minute")
+    from miniprogram_adapter import common
+    monkeypatch.setitem(common.RATES, "app", "3/minute")
     mp = register()
     q = {"grant_type": "client_credential", "appid": mp["appid"], "secret": mp["secret"]}
     codes = [client.get("/cgi-bin/token", query_string=q).json.get("errcode", 0) for _ in range(4)]
@@ -177,8 +177,8 @@ def test_rate_limited_is_45011(client, register, resident, monkeypatch):
 
 
 def test_per_resident_release_limit_is_45011(client, register, resident, app_token, monkeypatch):
-    from miniprogram_adapter import services
-    monkeypatch.setitem(services.RATES, "resident_release", "2/minute")
+    from miniprogram_adapter import common
+    monkeypatch.setitem(common.RATES, "resident_release", "2/minute")
     mp = register()
     client.post(f"/v1/mp/{mp['appid']}/consents", headers=resident, json={"scopes": ["scope.phone"]})
     token = app_token(mp)

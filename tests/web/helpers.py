@@ -25,8 +25,9 @@ def save_screenshot(driver, name: str, *, publish: bool = False) -> Path:
     return path
 
 
-def page_sign_in(driver, app, sms_file: Path, phone: str) -> None:
-    """Sign in through the page's own form: send the code, read it from the SMS file, submit."""
+def page_sign_in(driver, app, sms_file: Path, phone: str, *, dev_otp: bool = False) -> None:
+    """Sign in through the page's own form: send the code, read it from the SMS file, submit.
+    The page shows the code itself only when the server runs with DEV_SHOW_OTP (`dev_otp`)."""
     e164 = "+86" + phone[-11:]
     with app.app_context():   # the same phone may have signed in through the API in this test
         from api.extensions import get_redis
@@ -39,6 +40,8 @@ def page_sign_in(driver, app, sms_file: Path, phone: str) -> None:
     wait.until(ec.visibility_of_element_located((By.ID, "phone"))).send_keys(phone)
     driver.find_element(By.ID, "send-otp").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "signin-msg"), "Code sent"))
+    dev_code = driver.find_element(By.ID, "dev-otp")   # only a DEV_SHOW_OTP server shows the code
+    assert dev_code.is_displayed() == dev_otp and (last_otp(sms_file, e164) in dev_code.text) == dev_otp
     driver.find_element(By.ID, "otp").send_keys(last_otp(sms_file, e164))
     driver.find_element(By.ID, "signin-submit").click()
     wait.until(ec.invisibility_of_element_located((By.ID, "signin")))

@@ -7,7 +7,7 @@ import time
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.conftest import bearer
 from tests.web.helpers import decode_qr, page_sign_in, save_screenshot, write_y4m
@@ -24,14 +24,27 @@ def resident_code_from_screen(browser, server, app, sms_file, scene: str) -> byt
     return driver.find_element(By.ID, "qr").screenshot_as_png
 
 
-def open_scanner(driver, server, app, sms_file, venue: str) -> None:
+def open_scanner(driver, server, app, sms_file, venue: str, phone: str = STAFF) -> None:
+    """Sign in on /scan and pick `venue` from the list of the staff member's venues."""
     driver.get(server["url"] + "/scan")
-    page_sign_in(driver, app, sms_file, STAFF)
-    field = WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "venue-id")))
+    page_sign_in(driver, app, sms_file, phone)
+    pick_venue(driver, venue)
+
+
+def pick_venue(driver, venue: str) -> None:
+    select = WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "venue-select")))
+    Select(select).select_by_value(venue)
+    driver.find_element(By.ID, "venue-submit").click()
+    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "scanner")))
+
+
+def type_venue_id(driver, venue: str) -> None:
+    """The fallback: "enter a venue ID" instead of picking one from the list."""
+    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "venue-id-toggle"))).click()
+    field = driver.find_element(By.ID, "venue-id")
     field.clear()
     field.send_keys(venue)
     driver.find_element(By.ID, "venue-submit").click()
-    WebDriverWait(driver, 10).until(ec.visibility_of_element_located((By.ID, "scanner")))
 
 
 def verdict(driver, kind: str, timeout: float = 20):
@@ -106,12 +119,49 @@ def test_keyboard_wedge_entry_and_refusals_in_plain_words(app, server, browser, 
     assert "Invalid code" in scanner.find_element(By.ID, "verdict").text
 
     scanner.find_element(By.ID, "venue-change").click()   # staff here, not at the other venue
-    field = WebDriverWait(scanner, 10).until(ec.visibility_of_element_located((By.ID, "venue-id")))
-    field.clear()
-    field.send_keys(other)
-    scanner.find_element(By.ID, "venue-submit").click()
+    type_venue_id(scanner, other)
     enter(payload)
     panel = verdict(scanner, "bad")
     assert panel.get_attribute("data-code") == "NOT_STAFF_OF_VENUE"
     assert "Wrong venue" in panel.text
     save_screenshot(scanner, "scan-wrong-venue.png")
+
+
+def test_staff_pick_their_venue_from_a_list_of_names_and_scenes(app, server, browser, sms_file, senior_resident,
+                                                                make_venue, client, login):
+    station = make_venue(["general", "transport"], STAFF)
+    museum = make_venue(["general"], STAFF, name="外滩美术馆")
+    make_venue(["general"], "13600136000", name="别处")   # someone else's venue is not offered
+
+    scanner = browser()
+    scanner.get(server["url"] + "/scan")
+    page_sign_in(scanner, app, sms_file, STAFF)
+    select = WebDriverWait(scanner, 10).until(ec.visibility_of_element_located((By.ID, "venue-select")))
+    options = [(o.get_attribute("value"), o.text) for o in Select(select).options]
+    assert options == [(station, "人民广场站 · 通用、交通出行"), (museum, "外滩美术馆 · 通用")]
+    assert not scanner.find_element(By.ID, "venue-id").is_displayed()
+    save_screenshot(scanner, "scan-venues.png", publish=True)
+
+    pick_venue(scanner, museum)
+    assert "外滩美术馆" in scanner.find_element(By.ID, "venue-name").text
+    payload = client.get("/v1/codes/suishen?scene=general",
+                         headers=bearer(login(RESIDENT, device_id="phone"))).json["codes"][0]["payload"]
+    field = scanner.find_element(By.ID, "manual-input")
+    field.send_keys(payload)
+    field.send_keys(Keys.ENTER)
+    assert "*三" in verdict(scanner, "ok").text
+    log = client.get("/v1/me/access-log", headers=bearer(login(RESIDENT, device_id="phone"))).json["items"]
+    assert log[0]["accessor"]["venue_name"] == "外滩美术馆"
+
+    scanner.find_element(By.ID, "venue-change").click()   # the last venue used comes first next time
+    select = WebDriverWait(scanner, 10).until(ec.visibility_of_element_located((By.ID, "venue-select")))
+    assert Select(select).first_selected_option.get_attribute("value") == museum
+
+
+def test_an_account_without_venues_is_told_so_and_may_type_an_id(app, server, browser, sms_file):
+    scanner = browser()
+    scanner.get(server["url"] + "/scan")
+    page_sign_in(scanner, app, sms_file, "13500135000")
+    WebDriverWait(scanner, 10).until(ec.text_to_be_present_in_element((By.ID, "venue-msg"), "not staff of any venue"))
+    assert scanner.find_element(By.ID, "venue-id").is_displayed()
+    assert not scanner.find_element(By.ID, "venue-select").is_displayed()

@@ -131,26 +131,28 @@ def test_a_process_that_has_not_reloaded_yet_accepts_codes_signed_with_a_new_key
     assert r.status_code == 200, r.json
 
 
-def test_a_cache_fill_racing_with_an_invalidation_is_not_stored(app, resident, monkeypatch):
+def test_a_cache_fill_racing_with_an_invalidation_is_not_stored(app, resident):
     """A verify reads the holder row, then (before it stores it) an operator disables the
     account: the stale row must not land in the cache."""
     from api.codes import holder_cache
-    from api.extensions import get_redis
+    from api.extensions import db, get_redis
 
     hid = jwt.decode(resident["Authorization"].split()[1], options={"verify_signature": False})["hid"]
-    real_read = holder_cache._read
+    invalidated = []
 
-    def read_then_someone_invalidates(*args):
-        info = real_read(*args)
-        holder_cache.invalidate([hid])          # what the disable's after-commit hook does
-        return info
+    def someone_invalidates_after_the_read(conn, cursor, statement, parameters, context, executemany):
+        if not invalidated and "FROM users" in statement:
+            invalidated.append(statement)
+            holder_cache.invalidate([hid])      # what the disable's after-commit hook does
 
-    monkeypatch.setattr(holder_cache, "_read", read_then_someone_invalidates)
     with app.app_context():
         get_redis().delete(holder_cache.holder_key(hid))
-        assert holder_cache.load(hid).holder_id == hid
-        assert get_redis().get(holder_cache.holder_key(hid)) is None
-    monkeypatch.setattr(holder_cache, "_read", real_read)
+        event.listen(db.engine, "after_cursor_execute", someone_invalidates_after_the_read)
+        try:
+            assert holder_cache.load(hid).holder_id == hid
+        finally:
+            event.remove(db.engine, "after_cursor_execute", someone_invalidates_after_the_read)
+        assert invalidated and get_redis().get(holder_cache.holder_key(hid)) is None
     with app.app_context():
         holder_cache.load(hid)
         assert get_redis().get(holder_cache.holder_key(hid)) is not None

@@ -124,7 +124,7 @@ def test_audit_lists_grants_revocations_and_act_as(client, acme, verified):
     items = client.get(url, headers=bearer(acme["admin"])).json["items"]
     assert [(a["action"], a["role"], a["previous_role"]) for a in items] == [
         ("revoke", None, "viewer"), ("grant", "viewer", "handler"), ("act_as", "handler", None),
-        ("grant", "handler", None), ("claim", "administrator", None)]
+        ("grant", "handler", None), ("invite", "handler", None), ("claim", "administrator", None)]
     act = items[2]
     assert act["actor"] == {"user_id": li["user_id"], "phone": "138****0002", "name": "*四"}
     assert items[0]["actor"]["user_id"] == acme["admin"]["user_id"] and items[0]["subject"]["user_id"] == li["user_id"]
@@ -132,7 +132,7 @@ def test_audit_lists_grants_revocations_and_act_as(client, acme, verified):
     first = client.get(url, headers=bearer(acme["admin"]), query_string={"limit": 2}).json
     assert len(first["items"]) == 2 and first["next_cursor"]
     second = client.get(url, headers=bearer(acme["admin"]), query_string={"limit": 2, "cursor": first["next_cursor"]}).json
-    third = client.get(url, headers=bearer(acme["admin"]), query_string={"limit": 2, "cursor": second["next_cursor"]}).json
+    third = client.get(url, headers=bearer(acme["admin"]), query_string={"limit": 3, "cursor": second["next_cursor"]}).json
     assert [a["id"] for a in first["items"] + second["items"] + third["items"]] == [a["id"] for a in items]
     assert third["next_cursor"] is None
 

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.extensions import db, get_config, population_registry
+from api.extensions import db, population_registry
 from api.identity.accounts import verify_real_name
 from api.identity.sessions import get_or_create_user, start_session
 from tests.conftest import bearer
@@ -88,42 +88,39 @@ def operator(app) -> dict:
 
 @pytest.fixture
 def hms(app, monkeypatch):
-    """The HMS fake, configured as the app's HMS provider."""
-    from push.outbox import reset_providers
-    with FakeHms(app_id=HMS_APP_ID, client_secret=HMS_SECRET) as fake:
-        with app.app_context():
-            cfg = get_config()
-            monkeypatch.setattr(cfg, "PUSH_HMS_URL", fake.url)
-            monkeypatch.setattr(cfg, "PUSH_HMS_TOKEN_URL", fake.token_url)
-            monkeypatch.setattr(cfg, "PUSH_HMS_APP_ID", HMS_APP_ID)
-            monkeypatch.setattr(cfg, "PUSH_HMS_CLIENT_SECRET", HMS_SECRET)
-            reset_providers()
+    """The HMS fake, configured as the app's HMS provider (clients rebuilt from configuration
+    on the way in, and again once the configuration is restored)."""
+    from push.clients import rebuild_providers
+    with FakeHms(app_id=HMS_APP_ID, client_secret=HMS_SECRET) as fake, monkeypatch.context() as patch:
+        cfg = app.extensions["ssb.config"]
+        patch.setattr(cfg, "PUSH_HMS_URL", fake.url)
+        patch.setattr(cfg, "PUSH_HMS_TOKEN_URL", fake.token_url)
+        patch.setattr(cfg, "PUSH_HMS_APP_ID", HMS_APP_ID)
+        patch.setattr(cfg, "PUSH_HMS_CLIENT_SECRET", HMS_SECRET)
+        rebuild_providers(app)
         yield fake
-        with app.app_context():
-            reset_providers()
+    rebuild_providers(app)
 
 
 @pytest.fixture
 def fcm(app, monkeypatch, tmp_path):
     """The FCM fake, configured through a service-account file as in production."""
-    from push.outbox import reset_providers
+    from push.clients import rebuild_providers
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     with FakeFcm(project_id="ssb-test", client_email="push@ssb-test.iam.gserviceaccount.com", key_id="k1",
-                 public_key=key.public_key()) as fake:
+                 public_key=key.public_key()) as fake, monkeypatch.context() as patch:
         creds = tmp_path / "fcm.json"
         creds.write_text(json.dumps({"type": "service_account", "project_id": "ssb-test",
                                      "client_email": "push@ssb-test.iam.gserviceaccount.com", "private_key": pem,
                                      "private_key_id": "k1", "token_uri": fake.token_uri}))
-        with app.app_context():
-            cfg = get_config()
-            monkeypatch.setattr(cfg, "PUSH_FCM_URL", fake.url)
-            monkeypatch.setattr(cfg, "PUSH_FCM_CREDENTIALS_FILE", str(creds))
-            reset_providers()
+        cfg = app.extensions["ssb.config"]
+        patch.setattr(cfg, "PUSH_FCM_URL", fake.url)
+        patch.setattr(cfg, "PUSH_FCM_CREDENTIALS_FILE", str(creds))
+        rebuild_providers(app)
         yield fake
-        with app.app_context():
-            reset_providers()
+    rebuild_providers(app)
 
 
 @pytest.fixture

@@ -93,15 +93,16 @@ def test_campaign_reaches_exactly_the_eligible_once(app, client, operator, town,
         assert client.get("/v1/inbox/unread-count", headers=p.headers).json == {"unread": 0}
 
 
-def test_starting_twice_is_the_same_campaign(app, client, operator, town, worker):
+def test_starting_twice_is_the_same_campaign_until_it_finishes(app, client, operator, town, worker):
     eligible, _ = town
     policy_id = publish(client, operator)
     first = start(client, operator, policy_id)
     r = client.post(f"/v1/admin/policies/{policy_id}/campaigns", headers=operator)
     assert r.status_code == 202 and r.json["campaign_id"] == first and r.json["created"] is False
     worker()
-    assert start(client, operator, policy_id) == first
+    rerun = start(client, operator, policy_id)      # finished: a new run, for the newly eligible only
     worker()
+    assert rerun != first and inbox_counts(app, rerun) == {}
     assert inbox_counts(app, first) == {p.user_id: 1 for p in eligible}
 
 
@@ -181,31 +182,51 @@ def test_signed_out_devices_get_nothing(app, client, operator, town, worker, hms
 # -- faults -----------------------------------------------------------------------------------
 
 
-def test_worker_killed_mid_chunk_then_chunks_run_twice(app, client, operator, town, monkeypatch):
+def _unreachable_broker(app):
+    """A real broker on a Redis that is not there (as during a restart)."""
+    from api.jobs import init_broker
+    return init_broker(app, "redis://127.0.0.1:1/0")
+
+
+@contextmanager
+def jobs_cannot_be_enqueued(app):
+    """The app's broker is `_unreachable_broker` until the block ends: every enqueue fails as it
+    does while Redis is down, through the real job handles."""
+    import dramatiq
+    good = app.extensions["ssb.broker"]
+    app.extensions["ssb.broker"] = _unreachable_broker(app)
+    try:
+        yield
+    finally:
+        app.extensions["ssb.broker"] = good
+        dramatiq.set_broker(good)
+
+
+def test_worker_killed_mid_chunk_then_chunks_run_twice(app, client, operator, town):
     """Run the chunk job functions directly: die between the inbox and outbox inserts, run each
     chunk twice, and even forget a chunk's `done` mark: still one inbox row per resident."""
     eligible, _ = town
-    monkeypatch.setattr(campaign_jobs, "_enqueue", lambda *a, **k: False)      # nothing reaches Redis
-    campaign_id = start(client, operator, publish(client, operator))
-    with app.app_context():
-        seqs = campaign_jobs.plan_chunks(campaign_id)
-        assert len(seqs) >= 4
-        with pytest.raises(RuntimeError), worker_dies_when_writing_the_outbox():
-            campaign_jobs.write_chunk(campaign_id, seqs[0])
-        db.session.rollback()                  # what the dying worker's connection does
-        assert inbox_counts(app, campaign_id) == {}
-        for seq in seqs:
-            campaign_jobs.run_chunk(campaign_id, seq)
-            campaign_jobs.run_chunk(campaign_id, seq)        # redelivered after a lost ack
-        assert campaign_jobs.write_chunk(campaign_id, seqs[0]) == {"skipped": True}
-        # Even if a chunk's done mark were lost, ON CONFLICT DO NOTHING keeps rows unique.
-        db.session.execute(CampaignChunk.__table__.update().where(CampaignChunk.campaign_id == campaign_id)
-                           .values(done=False))
-        db.session.commit()
-        for seq in seqs:
-            assert campaign_jobs.write_chunk(campaign_id, seq)["matched"] == 0
-        outbox = db.session.execute(select(PushOutbox.user_id, func.count()).where(
-            PushOutbox.campaign_id == campaign_id).group_by(PushOutbox.user_id)).all()
+    with jobs_cannot_be_enqueued(app):                                     # nothing reaches Redis
+        campaign_id = start(client, operator, publish(client, operator))
+        with app.app_context():
+            seqs = campaign_jobs.plan_chunks(campaign_id)
+            assert len(seqs) >= 4
+            with pytest.raises(RuntimeError), worker_dies_when_writing_the_outbox():
+                campaign_jobs.write_chunk(campaign_id, seqs[0])
+            db.session.rollback()                  # what the dying worker's connection does
+            assert inbox_counts(app, campaign_id) == {}
+            for seq in seqs:
+                campaign_jobs.run_chunk(campaign_id, seq)
+                campaign_jobs.run_chunk(campaign_id, seq)        # redelivered after a lost ack
+            assert campaign_jobs.write_chunk(campaign_id, seqs[0]) == {"skipped": True}
+            # Even if a chunk's done mark were lost, ON CONFLICT DO NOTHING keeps rows unique.
+            db.session.execute(CampaignChunk.__table__.update().where(CampaignChunk.campaign_id == campaign_id)
+                               .values(done=False))
+            db.session.commit()
+            for seq in seqs:
+                assert campaign_jobs.write_chunk(campaign_id, seq)["matched"] == 0
+            outbox = db.session.execute(select(PushOutbox.user_id, func.count()).where(
+                PushOutbox.campaign_id == campaign_id).group_by(PushOutbox.user_id)).all()
     assert inbox_counts(app, campaign_id) == {p.user_id: 1 for p in eligible}
     assert dict(outbox) == {p.user_id: 1 for p in eligible}
 
@@ -224,26 +245,14 @@ def worker_dies_when_writing_the_outbox():
         event.remove(db.engine, "before_cursor_execute", die)
 
 
-def _unreachable_broker(app):
-    """A real broker on a Redis that is not there (as during a restart)."""
-    from api.jobs import init_broker
-    return init_broker(app, "redis://127.0.0.1:1/0")
-
-
 def test_redis_down_when_the_campaign_starts_then_relay_resumes(app, client, operator, town, worker, hms):
-    import dramatiq
     eligible, _ = town
     register_device(client, eligible[0], "hms-after-outage")
-    good = app.extensions["ssb.broker"]
-    app.extensions["ssb.broker"] = _unreachable_broker(app)
-    try:
+    with jobs_cannot_be_enqueued(app):
         campaign_id = start(client, operator, publish(client, operator))    # still 202: the row is in the DB
         assert status(client, operator, campaign_id)["status"] == "queued"
         result = app.test_cli_runner().invoke(args=["push", "relay"])      # Redis still down: nothing lost
         assert result.exit_code == 0, result.output
-    finally:
-        app.extensions["ssb.broker"] = good
-        dramatiq.set_broker(good)
     assert inbox_counts(app, campaign_id) == {}
     result = app.test_cli_runner().invoke(args=["push", "relay"])          # Redis is back
     assert result.exit_code == 0, result.output
@@ -268,11 +277,11 @@ def test_redis_dies_mid_fan_out_and_resume_finishes_exactly_once(app, client, op
     assert inbox_counts(app, campaign_id) == {p.user_id: 1 for p in eligible}
 
 
-def test_resume_inline_without_any_worker(app, client, operator, town, monkeypatch):
+def test_resume_inline_without_any_worker(app, client, operator, town):
     eligible, _ = town
-    monkeypatch.setattr(campaign_jobs, "_enqueue", lambda *a, **k: False)
-    campaign_id = start(client, operator, publish(client, operator))
-    result = app.test_cli_runner().invoke(args=["push", "relay", "--inline"])
+    with jobs_cannot_be_enqueued(app):
+        campaign_id = start(client, operator, publish(client, operator))
+        result = app.test_cli_runner().invoke(args=["push", "relay", "--inline"])
     assert result.exit_code == 0, result.output
     assert inbox_counts(app, campaign_id) == {p.user_id: 1 for p in eligible}
     assert status(client, operator, campaign_id)["status"] == "done"
@@ -281,13 +290,13 @@ def test_resume_inline_without_any_worker(app, client, operator, town, monkeypat
 def test_push_provider_outage_is_retried_with_backoff(app, client, clock, residents, hms, monkeypatch):
     from api.extensions import get_config
     from api.notifications.inbox import deliver_to_user
-    from push.outbox import reset_providers
+    from push.clients import rebuild_providers
     [me] = residents([{}])
     register_device(client, me, "hms-while-down")
     with app.app_context():
         real_url = get_config().PUSH_HMS_URL
         monkeypatch.setattr(get_config(), "PUSH_HMS_URL", "http://127.0.0.1:1")       # provider unreachable
-        reset_providers()
+        rebuild_providers(app)
         deliver_to_user(me.user_id, category="service", title="办件", body="已受理", deep_link=None,
                         now=int(clock()))
         db.session.commit()
@@ -296,7 +305,7 @@ def test_push_provider_outage_is_retried_with_backoff(app, client, clock, reside
         assert (row.status, row.reason, row.attempts) == ("pending", "retrying", 1)
         assert row.not_before > int(clock()) and first.get("pending:retrying") == 1
         monkeypatch.setattr(get_config(), "PUSH_HMS_URL", real_url)                     # provider is back
-        reset_providers()
+        rebuild_providers(app)
         assert relay(sleep=lambda s: None).get("claimed", 0) == 0                        # not due yet
         clock.advance(3600)
         relay(sleep=lambda s: None)

@@ -217,6 +217,9 @@
       sendBtn.disabled = true;
       client.requestOtp(phone).then(function (r) {
         message("验证码已发送 / Code sent", true);
+        // Development servers with DEV_SHOW_OTP answer the code itself; production never does.
+        text("dev-otp", r && r.dev_code ? "开发模式验证码 / Development code: " + r.dev_code : "");
+        show("dev-otp", !!(r && r.dev_code));
         cooldown((r && r.resend_after) || 60);
         $("otp").focus();
       }, function (err) {

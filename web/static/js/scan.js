@@ -81,31 +81,49 @@
     }
     show("venue-form", false);
     show("scanner", true);
-    text("venue-name", venue.name ? venue.name + " (" + venue.id + ")" : venue.id);
+    text("venue-name", venue.name || venue.id);   // picked from the list: the name says it all
     startCamera();
     focusManual();
   }
 
+  function sceneList(scenes) {
+    return (scenes || []).map(function (s) { var n = SSB.SCENES[s]; return n ? n[0] : s; }).join("、");
+  }
+
+  function showIdField(visible) {
+    show("venue-id-wrap", visible);
+    show("venue-list-wrap", !visible && $("venue-select").options.length > 0);
+  }
+
+  /* The venues this account is staff of (GET /v1/me/venues) to pick from; the last one used is
+   * preselected. Without any (or on "enter an ID") staff type the venue ID. */
   function showVenueForm() {
     show("venue-form", true);
     text("venue-msg", "");
-    try { $("venue-id").value = global.localStorage.getItem(LAST_VENUE_KEY) || ""; } catch (e) { /* empty */ }
-    // The venues area may list the caller's venues; without it staff type the venue ID.
-    client.call("GET", "/v1/staff/venues").then(function (body) {
-      var list = Array.isArray(body) ? body : (body && (body.venues || body.items)) || [];
-      if (!list.length) return;
-      var select = $("venue-select");
-      select.textContent = "";
+    var last = "";
+    try { last = global.localStorage.getItem(LAST_VENUE_KEY) || ""; } catch (e) { /* empty */ }
+    $("venue-id").value = last;
+    var select = $("venue-select");
+    select.textContent = "";
+    showIdField(true);
+    client.call("GET", "/v1/me/venues").then(function (body) {
+      var list = (body && body.items) || [];
+      if (!list.length) {
+        text("venue-msg", "此账号不是任何场所的工作人员，可输入场所编号 / This account is not staff of any venue: enter a venue ID");
+        return;
+      }
       list.forEach(function (v) {
         var option = document.createElement("option");
         option.value = String(v.id);
-        option.textContent = (v.name || v.id) + " (" + v.id + ")";
-        option.dataset.name = v.name || "";
+        option.textContent = v.name + " · " + sceneList(v.granted_scenes);
+        option.dataset.name = v.name;
+        option.selected = v.id === last;
         select.appendChild(option);
       });
-      show("venue-list-wrap", true);
-      show("venue-id-wrap", false);
-    }, function () { /* no list: the ID field stays */ });
+      showIdField(false);
+    }, function (err) {
+      if (err.status === 401) client.signOutLocally();   /* otherwise the ID field stays */
+    });
   }
 
   function focusManual() {
@@ -196,7 +214,7 @@
     if (body && body.valid === false) { showFailure(body.verdict || body.error || "INVALID", body.message); return; }
     if (body.venue && body.venue.name && venue && !venue.name) {
       saveVenue({ id: venue.id, name: body.venue.name });
-      text("venue-name", venue.name + " (" + venue.id + ")");
+      text("venue-name", venue.name);
     }
     var details = [SSB.SCENES[body.scene] ? "场景 / Scene: " + SSB.sceneName(body.scene) : null]
       .concat(detailLines(body.entitlement, ["scene"]))
@@ -241,7 +259,7 @@
     var header = SSB.jwsHeader(payload);
     var isLicence = header && header.typ === "ssb-licence+jwt";
     var request = isLicence
-      ? client.call("POST", "/v1/presentations/verify", { payload: payload })
+      ? client.call("POST", "/v1/presentations/verify", { payload: payload, venue_id: venueIdValue() })
       : client.call("POST", "/v1/verify", { payload: payload, venue_id: venueIdValue() });
     return request.then(function (body) {
       if (isLicence) showLicenceResult(body); else showCodeResult(body);
@@ -342,6 +360,7 @@
     });
 
     $("venue-change").addEventListener("click", function () { saveVenue(null); stopCamera(); route(); });
+    $("venue-id-toggle").addEventListener("click", function () { showIdField(true); $("venue-id").focus(); });
     $("camera-start").addEventListener("click", startCamera);
 
     $("manual").addEventListener("submit", function (event) {

@@ -1,7 +1,7 @@
 """faults: pending cache invalidations; index of recently signed-out sessions
 
-Revision ID: 0010_faults
-Revises: 0009_family
+Revision ID: 0022_faults
+Revises: 0021_hardening
 Create Date: 2026-12-04 10:00:00.000000
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import api.db
 
 
-revision = '0010_faults'
-down_revision = '0009_family'
+revision = '0022_faults'
+down_revision = '0021_hardening'
 branch_labels = None
 depends_on = None
 

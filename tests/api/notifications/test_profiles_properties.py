@@ -16,7 +16,7 @@ from api.extensions import db
 from api.identity.models import Person
 from api.notifications import rules
 from api.notifications.profiles import person_columns, person_profile
-from tests.push.test_rules_properties import combine, leaves
+from tests.api.notifications.test_rules_properties import combine, leaves
 
 PERSON_NAMES = ["age", "district", "hukou", "veteran", "disabled", "living_alone"]
 
