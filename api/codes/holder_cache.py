@@ -13,7 +13,9 @@ Redis Cluster slot):
 Invalidation: a flush collector (api.unit_of_work) sees every User, Person and Licence written
 and, after the commit succeeds, deletes the affected entries (real-name verification, account
 disable, `registry import-persons`, a licence issued or revoked). Bulk UPDATE statements bypass
-the ORM, so services doing those call `invalidate()` themselves.
+the ORM, so services doing those call `evict()` themselves. An eviction that fails because Redis
+does not answer is recorded in the database and applied when it answers again
+(api.ops.invalidations).
 """
 from __future__ import annotations
 
