@@ -12,7 +12,7 @@ PIP_INSTALL := $(BIN)/pip install -q --require-hashes
 # the suite fails if it drops below.
 COVERAGE_FLOOR := 95
 
-.PHONY: run stop test lint migrate bench loadtest lock clean
+.PHONY: run stop test lint migrate bench loadtest faults soak lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -64,3 +64,11 @@ clean:
 # DATABASE_URL/REDIS_URL are set; results in loadtests/results/. See loadtests/README.md.
 loadtest: $(STAMP)
 	$(BIN)/python -m loadtests.run $(LOADTEST_ARGS)
+
+# Faults under load (docs/faults.md): frozen and killed stores, a killed job worker. ~6 min.
+faults: $(STAMP)
+	$(BIN)/python -m loadtests.faults $(FAULTS_ARGS)
+
+# A steady load for 30 minutes: p95 per window, error rate, worker memory (docs/capacity.md).
+soak: $(STAMP)
+	$(BIN)/python -m loadtests.soak $(SOAK_ARGS)

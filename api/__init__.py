@@ -47,17 +47,19 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api.extensions import apply_route_limits, init_database, init_rate_limiter
     from api.jobs import init_broker
     from api.observability import configure_logging, init_request_tracking
+    from api.ops import invalidations
     from api.unit_of_work import install as install_unit_of_work
 
     config = config or Config.from_env()
     configure_logging(config.LOG_LEVEL)
     app = _flask_app(config)
     _init_stores(app, config)
-    init_database(app)
+    init_database(app, config)
     init_rate_limiter(app)
     init_request_tracking(app)
     api = _init_api(app)
     install_unit_of_work(app, flush_collectors=(holder_cache.collect_changes,))
+    invalidations.init_app(app)
     _init_services(app, config)
 
     for plugin in plugins:
@@ -65,7 +67,8 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     apply_route_limits(app)
     app.extensions["ssb.broker"] = init_broker(
         app, config.BROKER_URL or config.REDIS_URL,
-        connection_class=None if config.BROKER_URL else app.extensions["ssb.redis_connection_class"])
+        connection_class=None if config.BROKER_URL else app.extensions["ssb.redis_connection_class"],
+        heartbeat_timeout_ms=config.BROKER_HEARTBEAT_TIMEOUT_MS, maintenance_chance=config.BROKER_MAINTENANCE_CHANCE)
     _register_error_handlers(app, api)
     _register_json_only(app)
     _register_response_headers(app)
@@ -78,7 +81,7 @@ def _flask_app(config: Config) -> Flask:
     on first use by whichever of the app's clients connects first (api.embedded_redis): a
     command that needs no Redis starts none."""
     from api import embedded_redis
-    from api.extensions import BoundedJSONProvider
+    from api.extensions import BoundedJSONProvider, redis_options
 
     embedded = None
     if not config.REDIS_URL:
@@ -89,7 +92,8 @@ def _flask_app(config: Config) -> Flask:
     app.json = BoundedJSONProvider(app)      # bounded parsing (qr.json_limits); Chinese as is
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
-    app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_class": embedded} if embedded else {}
+    # Flask-Limiter and `limits` build their own Redis client: the same timeouts and breaker as ours.
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = redis_options(config.REDIS_URL, embedded)
     app.extensions["ssb.redis_connection_class"] = embedded
     if config.TRUST_PROXY_HOPS:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.TRUST_PROXY_HOPS)  # type: ignore[method-assign]
@@ -100,11 +104,14 @@ def _init_stores(app: Flask, config: Config) -> None:
     """Configuration, the PII cipher, Redis and the signing key ring on app.extensions."""
     from api.extensions import init_redis
     from api.keyring import KeyRingProvider, ensure_dev_key
+    from api.redis_epoch import EpochWatch
 
     app.extensions["ssb.config"] = config
     app.extensions["ssb.pii"] = PiiCipher(config.DATA_KEY)
+    app.extensions["ssb.redis_epoch"] = epoch_watch = EpochWatch()
     app.extensions["ssb.redis"] = init_redis(config.REDIS_URL,
-                                             connection_class=app.extensions["ssb.redis_connection_class"])
+                                             connection_class=app.extensions["ssb.redis_connection_class"],
+                                             on_connect=epoch_watch.connected)
     if config.KEYS_DIR.startswith(config.INSTANCE_DIR) or config.TESTING:
         ensure_dev_key(config.KEYS_DIR)
     app.extensions["ssb.keyring"] = KeyRingProvider(config.KEYS_DIR)

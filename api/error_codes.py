@@ -201,6 +201,10 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("PROOF_BAD_SIGNATURE", 422, "This proof code is not genuine.", "该证明二维码签名无效，可能系伪造。"),
     # -- hardening (issue 13)
     ("INVITATION_NOT_FOUND", 404, "No such invitation, or it has expired.", "邀请不存在或已过期。"),
+    # -- faults (issue 20): what a lost Redis data set must not let through
+    ("CODE_REFRESH_REQUIRED", 409,
+     "This single-use code was issued before a service restart and cannot be checked for reuse; show a fresh one.",
+     "该一次性二维码签发于服务重启之前，无法核验是否已使用，请刷新后重新出示。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

@@ -19,6 +19,7 @@ from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
 
+from api.breaker import Breaker
 from api.db import Base
 from api.errors import envelope, prefers_chinese
 from qr import json_limits
@@ -229,8 +230,14 @@ def _describe(status: int) -> str:
     return status_phrase(status)
 
 
-def init_database(app) -> None:
+def init_database(app, config) -> None:
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        from api import db_deadline
+
+        with app.app_context():
+            db_deadline.install(app, db.engine, request_deadline_ms=config.DB_REQUEST_DEADLINE_MS,
+                                client_timeout_ms=config.DB_CLIENT_TIMEOUT_MS)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
 
@@ -246,16 +253,102 @@ def init_database(app) -> None:
                 cursor.close()
 
 
-def init_redis(url: str, *, connection_class: type | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
-    # Short timeouts: a Redis outage must turn into a quick 503, never a hung worker.
-    # connection_class: the embedded Redis's, which starts the server on first use.
+# Redis commands must fail fast when Redis hangs: 2 s per command, and no retry of a timed-out
+# command (redis-py's default retries 3 times with backoff: 15 s and more against a frozen
+# server). One retry on a connection error re-dials a connection that died with a restart.
+REDIS_TIMEOUT = 2
+
+
+def redis_options(url: str, base_class: type | None = None, **extra) -> dict:
+    """Client options for every Redis client of the app on `url` (ours, rate limits, the job
+    broker): timeouts, retries, and a connection class that fails fast while Redis does not
+    answer (api.breaker), the process's breaker for that URL shared by all of them.
+    `base_class`: the embedded Redis's connection class, which starts the server on first use."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+    options = {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT, "health_check_interval": 30,
+               "retry": Retry(NoBackoff(), 1, supported_errors=(redis_lib.exceptions.ConnectionError,)), **extra}
+    if not url.startswith("redis+cluster://"):
+        options["connection_class"] = breaker_connection_class(url, base_class)
+    return options
+
+
+_connection_classes: dict[tuple, type] = {}
+
+
+def redis_breaker() -> Breaker | None:
+    """The process's breaker for the app's Redis (None on a cluster)."""
+    from api.breaker import for_store
+    url = get_config().REDIS_URL
+    return None if url.startswith("redis+cluster://") else for_store(url)
+
+
+def breaker_connection_class(url: str, base: type | None = None) -> type:
+    """redis-py's connection class for `url` (or `base`), with the process's breaker for that
+    URL in front."""
+    key = (url, base)
+    if key not in _connection_classes:
+        from redis.connection import Connection, SSLConnection, UnixDomainSocketConnection
+
+        from api.breaker import for_store
+        if base is None:
+            base = UnixDomainSocketConnection if url.startswith(("unix://", "redis+unix://")) else \
+                SSLConnection if url.startswith("rediss://") else Connection
+        _connection_classes[key] = type("BreakerConnection", (_BreakerMixin, base), {"breaker": for_store(url)})
+    return _connection_classes[key]
+
+
+class _BreakerMixin:
+    """Connection errors and timeouts open the breaker; an answer closes it; while it is open,
+    commands fail at once with a ConnectionError (the app answers 503 REDIS_UNAVAILABLE)."""
+
+    breaker: Breaker
+
+    def _guard(self) -> None:
+        if not self.breaker.allows():
+            raise redis_lib.exceptions.ConnectionError(
+                f"Redis did not answer; next try in {self.breaker.retry_in:.1f} s")
+
+    def connect(self):
+        self._guard()
+        try:
+            return super().connect()  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+
+    def send_packed_command(self, command, check_health=True):
+        self._guard()
+        try:
+            return super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+
+    def read_response(self, *args, **kwargs):
+        try:
+            response = super().read_response(*args, **kwargs)  # type: ignore[misc]
+        except (redis_lib.exceptions.ConnectionError, redis_lib.exceptions.TimeoutError):
+            self.breaker.failed()
+            raise
+        self.breaker.succeeded()
+        return response
+
+
+def init_redis(url: str, *, connection_class: type | None = None,
+               on_connect: Callable | None = None) -> redis_lib.Redis | redis_lib.RedisCluster:
+    """The app's Redis client. `on_connect(connection)` runs after every new connection's
+    handshake (api.redis_epoch notices a restarted or replaced server that way);
+    `connection_class`: the embedded Redis's, which starts the server on first use."""
+    options = redis_options(url, connection_class)
     if url.startswith("redis+cluster://"):   # Redis Cluster: any node as the seed (as `limits` spells it)
         from redis.cluster import RedisCluster
-        return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], socket_timeout=2,
-                                     socket_connect_timeout=2, health_check_interval=30)
-    extra = {"connection_class": connection_class} if connection_class is not None else {}
-    return redis_lib.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2,
-                                    health_check_interval=30, retry_on_timeout=False, **extra)
+        if on_connect is not None:   # the cluster client runs its own handshake, then ours
+            options["redis_connect_func"] = on_connect
+        return RedisCluster.from_url("redis://" + url[len("redis+cluster://"):], **options)
+    if on_connect is not None:       # replaces redis-py's handshake: run it first
+        options["redis_connect_func"] = lambda connection: (connection.on_connect(), on_connect(connection))
+    return redis_lib.Redis.from_url(url, **options)
 
 
 def get_redis() -> redis_lib.Redis:

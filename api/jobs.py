@@ -77,14 +77,20 @@ class AppContextMiddleware(Middleware):
         self._pop(message)
 
 
-def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs", connection_class: type | None = None
-                ) -> dramatiq.Broker:
-    if connection_class is None:
-        broker = RedisBroker(url=redis_url, namespace=namespace, heartbeat_timeout=30_000)
-    else:   # the embedded Redis: connections start it when first needed (api.embedded_redis)
-        import redis
-        pool = redis.ConnectionPool.from_url(redis_url, connection_class=connection_class)
-        broker = RedisBroker(connection_pool=pool, namespace=namespace, heartbeat_timeout=30_000)
+def init_broker(app, redis_url: str, *, namespace: str = "ssb-jobs", connection_class: type | None = None,
+                heartbeat_timeout_ms: int = 30_000, maintenance_chance: int = 1000) -> dramatiq.Broker:
+    import redis
+
+    from api.extensions import redis_options
+
+    # Our client, not one built from the URL: Dramatiq's default has no socket timeout, so an
+    # enqueue against a frozen Redis would hang the request. Messages stay in the worker's
+    # unacked set until processed; a worker that dies (no heartbeat for heartbeat_timeout) has
+    # its messages requeued by the others. connection_class: the embedded Redis's, which starts
+    # the server when first needed (api.embedded_redis).
+    client = redis.Redis.from_url(redis_url, **redis_options(redis_url, connection_class))
+    broker = RedisBroker(client=client, namespace=namespace, heartbeat_timeout=heartbeat_timeout_ms,
+                         maintenance_chance=maintenance_chance)
     broker.add_middleware(AppContextMiddleware(app))
     for name, (fn, options) in _declared.items():
         dramatiq.actor(fn, actor_name=name, broker=broker, **options)  # type: ignore[call-overload]

@@ -55,7 +55,8 @@ class Deployment:
     """Stores + one API instance + one worker, torn down in reverse."""
 
     def __init__(self, workdir: Path, *, database_url: str | None, redis_url: str | None, sqlite: bool,
-                 workers: int, rate_limits: bool = False) -> None:
+                 workers: int, rate_limits: bool = False, durable: bool = False, relay: bool = False,
+                 extra_env: dict | None = None) -> None:
         self.workdir = workdir
         self.pg = self.redis = None
         if sqlite:
@@ -66,15 +67,17 @@ class Deployment:
         else:
             self.embedded = None
             if not database_url:
-                self.pg = stack.Postgres(workdir / "pg")
+                self.pg = stack.Postgres(workdir / "pg", durable=durable)
                 self.pg.init()
                 database_url = self.pg.url
             if not redis_url:
                 self.redis = stack.RedisServer(workdir / "redis")
                 self.redis.start()
                 redis_url = self.redis.url
-        self.env = stack.app_env(workdir, database_url=database_url, redis_url=redis_url, rate_limits=rate_limits)
+        self.env = stack.app_env(workdir, database_url=database_url, redis_url=redis_url, rate_limits=rate_limits,
+                                 extra=extra_env)
         self.workers = workers
+        self.relay = relay
         self.procs: list = []
         self.port = stack.free_port()
         self.host = f"http://127.0.0.1:{self.port}"
@@ -83,8 +86,15 @@ class Deployment:
         stack.migrate(self.env)
         log = self.workdir / "servers.log"
         self.api = stack.gunicorn(self.env, self.port, log, workers=self.workers)
+        self.procs.append(self.api)
+        self.start_worker()
+        if self.relay:   # the periodic safety net production runs: resume campaigns, drain invalidations
+            self.procs.append(stack.relay_loop(self.env, self.workdir / "relay.log"))
+
+    def start_worker(self):
         self.worker = stack.dramatiq_worker(self.env, self.workdir / "worker.log")
-        self.procs += [self.api, self.worker]
+        self.procs.append(self.worker)
+        return self.worker
 
     def stop(self) -> None:
         for p in reversed(self.procs):

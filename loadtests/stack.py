@@ -59,6 +59,7 @@ def stop_group(proc: subprocess.Popen | None, sig=signal.SIGTERM, timeout: float
         return
     try:
         os.killpg(proc.pid, sig)
+        os.killpg(proc.pid, signal.SIGCONT)   # a frozen process handles the signal only once resumed
     except ProcessLookupError:
         return
     try:
@@ -68,6 +69,14 @@ def stop_group(proc: subprocess.Popen | None, sig=signal.SIGTERM, timeout: float
         proc.wait(timeout=5)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _as_postgres(cmd: list[str]) -> list[str]:
     """initdb/postgres refuse to run as root: run them as the postgres user when we are root."""
     if os.geteuid() == 0:
@@ -75,13 +84,76 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return cmd
 
 
-class Postgres:
-    """A throwaway cluster in `directory`, on a loopback port; stop() / start() keep the data."""
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants (from /proc). PostgreSQL's children call setsid(), so a
+    signal to the postmaster's process group does not reach them."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, ()))
+    return out
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+
+def signal_tree(proc: subprocess.Popen | None, sig) -> None:
+    """SIGSTOP / SIGCONT / SIGKILL a process we started and every descendant, parents first
+    (a stopped parent forks no new child), twice to catch a child forked in between."""
+    if proc is None or proc.poll() is not None:
+        return
+    for _ in range(2):
+        for pid in process_tree(proc.pid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+class _Faults:
+    """Freeze (SIGSTOP: answers nothing, closes nothing), thaw, and crash (SIGKILL) a store."""
+
+    proc: subprocess.Popen | None
+
+    def freeze(self) -> None:
+        signal_tree(self.proc, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        signal_tree(self.proc, signal.SIGCONT)
+
+    def kill(self) -> None:
+        proc = self.proc
+        if proc is not None:
+            doomed = process_tree(proc.pid)
+            signal_tree(proc, signal.SIGKILL)
+            proc.wait(timeout=15)
+            deadline = time.monotonic() + 15      # backends must be gone before a restart
+            while any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in doomed) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.proc = None
+
+
+class Postgres(_Faults):
+    """A throwaway cluster in `directory`, on a loopback port; stop() / start() keep the data.
+
+    `durable=False` (the default for load tests) turns off fsync, synchronous_commit and
+    full_page_writes for speed; `durable=True` keeps PostgreSQL's production defaults, so an
+    acknowledged commit survives a crash (the faults run)."""
+
+    def __init__(self, directory: Path, port: int | None = None, *, durable: bool = False) -> None:
         self.dir = Path(directory)
         self.data = self.dir / "data"
         self.port = port or free_port()
+        self.durable = durable
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -100,12 +172,13 @@ class Postgres:
 
     def start(self) -> None:
         log = open(self.dir / "postgres.log", "ab")
+        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                         "-c", "full_page_writes=off"]
         self.proc = subprocess.Popen(_as_postgres([
             str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.dir),
-            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=128MB"]),
+            "-c", "listen_addresses=127.0.0.1", *fast, "-c", "max_connections=300", "-c", "shared_buffers=128MB"]),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60    # after a crash: WAL replay first
         while time.monotonic() < deadline:
             if subprocess.run([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"]).returncode == 0:
                 return
@@ -114,11 +187,14 @@ class Postgres:
 
     def stop(self, fast: bool = True) -> None:
         # SIGINT = "fast" shutdown: open connections are closed, like a crashed/restarted primary.
+        self.thaw()
         stop_group(self.proc, signal.SIGINT if fast else signal.SIGTERM, timeout=30)
         self.proc = None
 
 
-class RedisServer:
+class RedisServer(_Faults):
+    """redis-server with the persistence the README recommends: AOF, fsync every second."""
+
     def __init__(self, directory: Path, port: int | None = None, *, cluster: bool = False) -> None:
         self.dir = Path(directory)
         self.port = port or free_port()
@@ -142,6 +218,7 @@ class RedisServer:
         wait_port(self.port)
 
     def stop(self) -> None:
+        self.thaw()
         stop_group(self.proc)
         self.proc = None
 
@@ -202,6 +279,13 @@ def gunicorn(env: dict, port: int, log: Path, *, workers: int = 2, threads: int 
 def dramatiq_worker(env: dict, log: Path, *, processes: int = 1, threads: int = 2) -> subprocess.Popen:
     return subprocess.Popen([str(BIN / "dramatiq"), "wsgi:broker", "--processes", str(processes), "--threads",
                              str(threads)], cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def relay_loop(env: dict, log: Path, *, interval: float = 5) -> subprocess.Popen:
+    """`flask push relay --loop`: resumes campaigns, applies recorded cache invalidations, sends pushes."""
+    return subprocess.Popen([str(BIN / "flask"), "--app", "wsgi", "push", "relay", "--loop", "--interval",
+                             str(interval)], cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
 

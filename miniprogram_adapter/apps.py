@@ -14,6 +14,7 @@ from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_redis
 from api.miniprograms.models import MiniProgram
+from api.ops import invalidations
 from api.unit_of_work import commit
 from miniprogram_adapter import wechat_errors as wx
 from miniprogram_adapter.common import APPID_RE, get_app, hash_secret, limit_app
@@ -64,7 +65,7 @@ def rotate_secret(*, appid: str, now: int, secret: str | None = None) -> dict:
     app.secret_version += 1
     app.secret_rotated_at = from_timestamp(now)
     commit()
-    get_redis().delete(_stable_key(appid))
+    invalidations.apply("keys", {"keys": [_stable_key(appid)]})   # now, or when Redis is back
     return {"appid": app.appid, "secret": secret}
 
 

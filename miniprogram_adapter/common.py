@@ -23,6 +23,7 @@ from api.errors import AppError
 from api.extensions import db, get_config, get_redis
 from api.identity.models import User
 from api.miniprograms.models import MiniProgram, MiniProgramUser
+from api.ops import invalidations
 from api.ratelimits import enforce
 from miniprogram_adapter import crypto
 from miniprogram_adapter import wechat_errors as wx
@@ -116,4 +117,5 @@ def session_key_of(appid: str, user_id: int) -> str | None:
 
 
 def end_session(appid: str, user_id: int) -> None:
-    get_redis().delete(_session_key_name(appid, user_id))
+    """After the commit that ended it: now, or once Redis answers again (api.ops.invalidations)."""
+    invalidations.apply("keys", {"keys": [_session_key_name(appid, user_id)]})

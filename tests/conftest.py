@@ -87,7 +87,11 @@ def app(session_app):
     clock = FakeClock()
     session_app.extensions["ssb.clock"] = clock
     with session_app.app_context():
+        from api import redis_epoch
         get_redis().flushdb()
+        # Emptied on purpose, not lost: nothing written before the test is missing from it.
+        redis_epoch.establish(get_redis(), since=0)
+        get_redis().connection_pool.disconnect()   # the app re-reads the epoch on its next command
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())

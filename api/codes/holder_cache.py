@@ -13,7 +13,9 @@ Redis Cluster slot):
 Invalidation: a flush collector (api.unit_of_work) sees every User, Person and Licence written
 and, after the commit succeeds, deletes the affected entries (real-name verification, account
 disable, `registry import-persons`, a licence issued or revoked). Bulk UPDATE statements bypass
-the ORM, so services doing those call `invalidate()` themselves.
+the ORM, so services doing those call `evict()` themselves. An eviction that fails because Redis
+does not answer is recorded in the database and applied when it answers again
+(api.ops.invalidations).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from sqlalchemy import select
 from api.extensions import db, get_redis
 from api.identity.models import Person, User
 from api.licences.models import Licence
+from api.ops import invalidations
 
 log = logging.getLogger("ssb.codes")
 
@@ -211,7 +214,15 @@ def collect_changes(session):
 
 
 def _evict(holders: set, bidxs: set) -> None:
-    try:
-        invalidate(holders, bidxs)
-    except Exception:   # Redis down: entries expire within HOLDER_TTL anyway
-        log.warning("holder cache invalidation failed", exc_info=True)
+    evict(holders, bidxs)
+
+
+def evict(holders, bidxs=()) -> None:
+    """Evict these holders' entries now, or, if Redis fails, once it answers again
+    (api.ops.invalidations)."""
+    invalidations.apply("holder", {"holders": sorted(h for h in holders if h), "bidxs": sorted(b for b in bidxs if b)})
+
+
+@invalidations.handler("holder")
+def _apply_holder(payload: dict) -> None:
+    invalidate(payload.get("holders", ()), payload.get("bidxs", ()))

@@ -71,3 +71,4 @@ class Revocation(Base):
     reason: Mapped[str | None] = mapped_column(String(64))
     until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+

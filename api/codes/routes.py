@@ -70,7 +70,8 @@ class Verify(MethodView):
     @blp.arguments(CodeVerifyRequest, example=VERIFY_REQUEST_EXAMPLE)
     @blp.response(200, CodeVerifyResult, example=VERIFY_RESULT_EXAMPLE)
     @blp.errors("MALFORMED_CODE", "CODE_WRONG_TYPE", "CODE_BAD_SIGNATURE", "CODE_UNKNOWN_KEY", "CODE_WRONG_ISSUER",
-                "CODE_EXPIRED", "CODE_NOT_YET_VALID", "CODE_REPLAYED", "CODE_REVOKED", "SCENE_NOT_ALLOWED",
+                "CODE_EXPIRED", "CODE_NOT_YET_VALID", "CODE_REPLAYED", "CODE_REFRESH_REQUIRED", "CODE_REVOKED",
+                "SCENE_NOT_ALLOWED",
                 "NOT_STAFF_OF_VENUE", "VENUE_NOT_FOUND", "FAMILY_LINK_ENDED", "CODE_HEADER_NOT_ALLOWED",
                 "CODE_SCENE_NOT_TRUSTED", "CODE_ISSUER_KEYS_EXPIRED")
     def post(self, body):
@@ -80,7 +81,9 @@ class Verify(MethodView):
         /v1/me/venues` lists them), the code's scene among their granted scenes. Answers the
         holder masked and only the entitlement the scene needs, and writes an access record the
         resident reads in `GET /v1/me/access-log`. Refusals: 422 MALFORMED_CODE, CODE_WRONG_TYPE, CODE_BAD_SIGNATURE, CODE_UNKNOWN_KEY,
-        CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use);
+        CODE_EXPIRED, CODE_NOT_YET_VALID; 409 CODE_REPLAYED (transport codes are single-use),
+        CODE_REFRESH_REQUIRED (a single-use code issued before the store of used codes restarted
+        cannot be proven unused: the resident shows a fresh one);
         403 CODE_REVOKED, SCENE_NOT_ALLOWED, NOT_STAFF_OF_VENUE; 404 VENUE_NOT_FOUND.
 
         A code a guardian shows for a dependent (claim `act`) answers the dependent as `holder`

@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import date
 
-from api import hooks
+from api import hooks, redis_epoch
 from api.access.records import record_access
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
@@ -194,6 +194,17 @@ def _claim_code(redis, key: str, *, scene: str, venue_id: str, until: int) -> st
     return None
 
 
+def usable_before_replay_keys_were_lost(claims: dict) -> bool:
+    """A single-use code that could have been shown before Redis's current data set began
+    (api.redis_epoch: a restart, failover or wipe may have lost its replay key) cannot be
+    proven unused: refused, and the resident's app shows a fresh code. Prefetched codes whose
+    window opens later, and codes issued since, are unaffected. Times are whole seconds: a
+    code of the very second the loss was noticed counts as before it."""
+    since = redis_epoch.current().since
+    first_usable = max(int(claims["iat"]), int(claims["nbf"]) - get_config().CLOCK_SKEW)
+    return first_usable <= since
+
+
 def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:
     try:
         claims, code_error = _verify_claims(payload, now), None
@@ -232,6 +243,8 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
         raise AppError(refusal)
     burned = _claim_code(redis, replay_key(info.holder_id, claims["jti"]), scene=scene, venue_id=venue["id"],
                          until=int(claims["exp"]) + get_config().CLOCK_SKEW + 1)
+    if scene in SINGLE_USE_SCENES and usable_before_replay_keys_were_lost(claims):
+        raise AppError("CODE_REFRESH_REQUIRED")
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}

@@ -16,6 +16,7 @@ from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.models import User
 from api.identity.tokens import Principal
+from api.ops import invalidations
 from api.unit_of_work import commit
 from qr.codes import SCENES, CodeError, issue_place_code, verify_place_code
 
@@ -59,6 +60,13 @@ def staff_generation_key(venue_public_id: str) -> str:
 
 
 def _invalidate_staff(public_id: str) -> None:
+    """After the grant's commit: now, or once Redis answers again (api.ops.invalidations)."""
+    invalidations.apply("venue_staff", {"venue": public_id})
+
+
+@invalidations.handler("venue_staff")
+def _apply_staff_invalidation(payload: dict) -> None:
+    public_id = payload["venue"]
     pipe = get_redis().pipeline(transaction=False)
     pipe.incr(staff_generation_key(public_id))
     pipe.expire(staff_generation_key(public_id), STAFF_TTL * 2)
@@ -199,7 +207,7 @@ def disable_user(*, operator: Principal, user_id: int, reason: str | None, now: 
                                   created_at=from_timestamp(now)))
         commit()
         revoke_all_sessions(user.id, reason="disabled", now=now)
-    holder_cache.invalidate([user.holder_id])
+    holder_cache.evict([user.holder_id])
     return {"id": user.id, "status": user.status}
 
 

@@ -60,7 +60,9 @@ class Person(Base):
 
 class AuthSession(Base):
     __tablename__ = "auth_sessions"
-    __table_args__ = (Index("ix_auth_sessions_user", "user_id", "revoked_at"),)
+    __table_args__ = (Index("ix_auth_sessions_user", "user_id", "revoked_at"),
+                      # recently signed-out sessions: what a lost deny-list is re-derived from
+                      Index("ix_auth_sessions_revoked_at", "revoked_at"))
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from api import redis_epoch
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_config, get_redis
@@ -34,7 +35,42 @@ def deny_key(session_id: str) -> str:
 
 
 def is_session_denied(session_id: str) -> bool:
-    return bool(get_redis().exists(deny_key(session_id)))
+    """The per-request check against the deny-list in Redis. A miss is trusted only while
+    Redis's data set is known to be continuous (api.redis_epoch): after a restart, failover or
+    wipe, the deny-list is first re-derived from the database (`rebuild_deny_list`), and a
+    miss read before that verification is read again."""
+    redis = get_redis()
+    if redis.exists(deny_key(session_id)):
+        return True
+    if redis_epoch.current().verified_now:
+        return bool(redis.exists(deny_key(session_id)))
+    return False
+
+
+# --------------------------------------------------------------------------- durable revocation
+# The database is the record of signed-out sessions (auth_sessions.revoked_at, written in the
+# same transaction as the sign-out); the Redis deny-list is a fast copy of its last
+# ACCESS_TOKEN_TTL + CLOCK_SKEW seconds (older access tokens have expired anyway).
+
+
+def session_revoked_durably(session_id: str) -> bool:
+    """True when the database says this session is signed out (or does not exist)."""
+    revoked_at = db.session.execute(select(AuthSession.revoked_at).where(AuthSession.id == session_id)).first()
+    return revoked_at is None or revoked_at[0] is not None
+
+
+def recently_revoked_session_ids(now: int) -> list[str]:
+    """Sessions signed out recently enough for one of their access tokens to be still alive:
+    what a deny-list (in Redis or in a process) must hold after it was lost or (re)started."""
+    cfg = get_config()
+    cutoff = from_timestamp(now - cfg.ACCESS_TOKEN_TTL - cfg.CLOCK_SKEW)
+    return list(db.session.scalars(select(AuthSession.id).where(AuthSession.revoked_at >= cutoff)))
+
+
+@redis_epoch.on_new_epoch
+def rebuild_deny_list(now: int) -> None:
+    """Re-derive the Redis deny-list from the database (a new Redis epoch began)."""
+    _deny_sessions(recently_revoked_session_ids(now))
 
 
 def _deny_sessions(session_ids: list[str]) -> None:

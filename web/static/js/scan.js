@@ -18,6 +18,7 @@
     CODE_BAD_SIGNATURE: ["无效的码", "Invalid code: forged or damaged"],
     CODE_UNKNOWN_KEY: ["无法识别的码", "Unrecognised code: unknown signing key"],
     CODE_REPLAYED: ["此码已被使用", "Already used"],
+    CODE_REFRESH_REQUIRED: ["请刷新后重新出示", "Ask them to refresh the code and show it again"],
     CODE_WRONG_TYPE: ["不是随申码", "Not a Suishen code"],
     CODE_REVOKED: ["此码已失效", "Code revoked"],
     SCENE_NOT_ALLOWED: ["本场所不受理此类码", "Not accepted at this venue"],
