@@ -29,7 +29,15 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api import embedded_redis
     from api.codes import holder_cache
     from api.enterprises.registry import enterprise_registry_from_config
-    from api.extensions import Api, apply_route_limits, db, init_database, init_rate_limiter, init_redis
+    from api.extensions import (
+        Api,
+        ApiSessionInterface,
+        apply_route_limits,
+        db,
+        init_database,
+        init_rate_limiter,
+        init_redis,
+    )
     from api.identity.auth import authenticate_access_token
     from api.identity.otp import OtpService
     from api.identity.population import registry_from_config
@@ -45,6 +53,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
         config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
 
     app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app.session_interface = ApiSessionInterface()
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
     if config.TRUST_PROXY_HOPS:

@@ -39,6 +39,7 @@ class Config:
     ACCESS_TOKEN_TTL: int = 15 * 60
     REFRESH_TOKEN_IDLE_TTL: int = 30 * 24 * 3600
     REFRESH_TOKEN_ABSOLUTE_TTL: int = 90 * 24 * 3600
+    REFRESH_REUSE_GRACE: int = 20          # a rotated refresh token repeated within this gets the same pair
     OTP_TTL: int = 5 * 60
     OTP_MAX_ATTEMPTS: int = 5
     OTP_RESEND_COOLDOWN: int = 60

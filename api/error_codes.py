@@ -197,6 +197,10 @@ CODES: tuple[tuple[str, int, str, str], ...] = (
     ("MALFORMED_PROOF", 422, "This proof code cannot be read.", "无法识别该证明二维码。"),
     ("PROOF_WRONG_TYPE", 422, "This is not an e-proof code.", "这不是电子证明二维码。"),
     ("PROOF_BAD_SIGNATURE", 422, "This proof code is not genuine.", "该证明二维码签名无效，可能系伪造。"),
+    # -- perf (issue 14) / refresh grace (issue 13)
+    ("REFRESH_TOKEN_ROTATED", 409,
+     "This refresh token was just rotated and its successor is already in use; use the newest tokens.",
+     "该刷新令牌刚刚轮换，且新令牌已在使用；请使用最新的令牌。"),
 )
 
 # The codes a 随申码 verification can answer (qr.codes.CodeError's codes, as machine codes).

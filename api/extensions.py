@@ -13,6 +13,7 @@ import flask_smorest
 import marshmallow as ma
 import redis as redis_lib
 from flask import current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
@@ -117,6 +118,11 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = StrictParser()
 
+    def arguments(self, schema, **kwargs):
+        """flask-smorest's, with a schema class instantiated once here: webargs would build a new
+        instance of a class on every request (issue 14: ~100 µs). Same OpenAPI document."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, **kwargs)
+
     def auth(self, *, roles: Iterable[str] = (), scheme: str = "bearerAuth",
              authenticate: Callable | None = None):
         required = frozenset(roles)
@@ -150,6 +156,23 @@ class Blueprint(flask_smorest.Blueprint):
 def _describe(status: int) -> str:
     from api.errors import status_phrase
     return status_phrase(status)
+
+
+class ApiSessionInterface(SecureCookieSessionInterface):
+    """No cookie session for the JSON API (bearer tokens only): opening one costs a signing
+    serializer per request. Paths outside `API_PREFIXES` (browser pages) keep Flask's default."""
+
+    API_PREFIXES = ("/v1/", "/cgi-bin/", "/sns/", "/wxa/", "/ssb/", "/.well-known/", "/healthz", "/openapi")
+
+    def open_session(self, app, request):
+        if request.path.startswith(self.API_PREFIXES):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        if self.is_null_session(session):
+            return
+        super().save_session(app, session, response)
 
 
 def init_database(app) -> None:

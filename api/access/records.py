@@ -15,6 +15,20 @@ def record_access(*, user_id: int, kind: str, accessor: dict, now: int, scene: s
                                 fields=fields or [], subject_ref=subject_ref, created_at=from_timestamp(now)))
 
 
+_INSERT = AccessRecord.__table__.insert()
+
+
+def record_access_now(*, user_id: int, kind: str, accessor: dict, now: int, scene: str | None = None,
+                      purpose: str | None = None, fields: list | None = None, subject_ref: str | None = None) -> None:
+    """Write the record at once in its own short transaction on a plain connection (a prebuilt
+    Core INSERT, no ORM session): for hot paths whose only write is this record (a scan). When
+    this returns, the record is durable and in the resident's access log."""
+    with db.engine.begin() as conn:
+        conn.execute(_INSERT, {"user_id": user_id, "kind": kind, "accessor": accessor, "scene": scene,
+                               "purpose": purpose, "fields": fields or [], "subject_ref": subject_ref,
+                               "created_at": from_timestamp(now)})
+
+
 def list_access(user_id: int, *, before_id: int | None, limit: int, kind: str | None = None,
                 subject_ref: str | None = None) -> dict:
     query = select(AccessRecord).where(AccessRecord.user_id == user_id)

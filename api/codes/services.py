@@ -15,7 +15,7 @@ from datetime import date
 from flask import current_app
 
 from api import hooks
-from api.access.records import record_access
+from api.access.records import record_access_now
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
 from api.error_codes import SUISHEN_CODE_ERRORS
@@ -219,11 +219,11 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}
-        if acting is None:
-            record_access(user_id=info.user_id, kind="code_scan", scene=scene, now=now, accessor=accessor)
+        if acting is None:   # the scan's only write: a Core INSERT, committed before we answer
+            record_access_now(user_id=info.user_id, kind="code_scan", scene=scene, now=now, accessor=accessor)
         else:   # the dependent's log, naming the guardian who showed the code
             acting.record("code_scan", scene=scene, now=now, accessor=accessor)
-        commit()
+            commit()
     except Exception:
         db.session.rollback()
         if burned:   # the scan was not recorded: let the resident present the code again

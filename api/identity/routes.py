@@ -6,6 +6,7 @@ from api.extensions import Blueprint, client_ip, now, otp_service, rate_limit
 from api.identity import sessions
 from api.identity.phones import normalise_phone
 from api.identity.schemas import LoginRequest, OtpAccepted, OtpRequest, RefreshRequest, SessionSchema, TokenPairSchema
+from api.responses import json_response
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in and sessions")
 
@@ -45,10 +46,16 @@ class Refresh(MethodView):
 
     @blp.arguments(RefreshRequest)
     @blp.response(200, TokenPairSchema)
-    @blp.errors(401, 422, 429)
+    @blp.errors(401, 409, 422, 429)
     def post(self, body):
-        """Rotate the refresh token; a reused one signs its whole session out"""
-        return sessions.refresh(refresh_token=body["refresh_token"], now=now())
+        """Rotate the refresh token; a reused one signs its whole session out
+
+        A repeat of the same token within REFRESH_REUSE_GRACE seconds of its rotation (a retry,
+        parallel refreshes) answers the same new pair; once that pair's refresh token has been
+        rotated too, such a repeat answers 409 REFRESH_TOKEN_ROTATED and signs nobody out. A
+        repeat after the grace window is reuse: 401 REFRESH_TOKEN_REUSED, the session is signed
+        out."""
+        return json_response(sessions.refresh(refresh_token=body["refresh_token"], now=now()).as_json())
 
 
 @blp.route("/logout")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from api import hooks
@@ -18,6 +18,7 @@ from api.errors import AppError
 from api.extensions import db
 from api.notifications import preferences
 from api.notifications.models import CATEGORIES, Campaign, InboxMessage, PushOutbox
+from api.responses import iso
 from api.unit_of_work import after_commit, commit
 
 log = logging.getLogger("ssb.inbox")
@@ -66,6 +67,18 @@ def _content_query():
     ).outerjoin(c, c.id == InboxMessage.campaign_id)
 
 
+# Built once (issue 14: rebuilding the aliased SELECT cost more than running it) and run on a
+# plain connection with bound parameters; the compiled form is cached by SQLAlchemy.
+_PAGE = _content_query().where(InboxMessage.user_id == bindparam("user_id")) \
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit"))
+_PAGE_BEFORE = _content_query().where(InboxMessage.user_id == bindparam("user_id"),
+                                      InboxMessage.id < bindparam("before_id")) \
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit"))
+_ONE = _content_query().where(InboxMessage.id == bindparam("message_id"), InboxMessage.user_id == bindparam("user_id"))
+_UNREAD = select(func.count()).select_from(InboxMessage).where(
+    InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None))
+
+
 def _item(row, english: bool) -> dict:
     has_en = bool(row.title_en and row.body_en)
     use_en = english and has_en
@@ -81,26 +94,36 @@ def _item(row, english: bool) -> dict:
 def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False) -> dict:
     """Newest first, keyset by descending id: a page never repeats or skips a message when new
     ones arrive meanwhile."""
-    query = _content_query().where(InboxMessage.user_id == user_id)
+    params = {"user_id": user_id, "limit": limit + 1}
     if before_id:
-        query = query.where(InboxMessage.id < before_id)
-    rows = db.session.execute(query.order_by(InboxMessage.id.desc()).limit(limit + 1)).all()
+        params["before_id"] = before_id
+    with db.engine.connect() as conn:
+        rows = conn.execute(_PAGE_BEFORE if before_id else _PAGE, params).all()
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [_item(r, english) for r in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
 
 
+def page_json(page: dict) -> dict:
+    """A `list_inbox` page as InboxPage dumps it (datetimes as ISO 8601), for a ready response."""
+    return {"items": [item_json(item) for item in page["items"]], "next_cursor": page["next_cursor"]}
+
+
+def item_json(item: dict) -> dict:
+    return {**item, "created_at": iso(item["created_at"]), "read_at": iso(item["read_at"])}
+
+
 def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict:
-    row = db.session.execute(_content_query().where(InboxMessage.id == message_id,
-                                                    InboxMessage.user_id == user_id)).first()
+    with db.engine.connect() as conn:
+        row = conn.execute(_ONE, {"message_id": message_id, "user_id": user_id}).first()
     if row is None:
         raise AppError("INBOX_MESSAGE_NOT_FOUND")
     return _item(row, english)
 
 
 def unread_count(user_id: int) -> dict:
-    n = db.session.scalar(select(func.count()).select_from(InboxMessage).where(
-        InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None)))
+    with db.engine.connect() as conn:
+        n = conn.execute(_UNREAD, {"user_id": user_id}).scalar()
     return {"unread": int(n or 0)}
 
 

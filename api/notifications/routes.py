@@ -26,6 +26,7 @@ from api.notifications.schemas import (
     ReadAllSchema,
     UnreadCountSchema,
 )
+from api.responses import json_response
 from api.schemas import CursorPageQuery
 
 ID = "int(max=9007199254740991)"   # larger ids cannot exist; they 404 instead of overflowing SQLite
@@ -58,7 +59,8 @@ class Inbox(MethodView):
     def get(self, query):
         """My messages, newest first (cursor: the `next_cursor` of the previous page)"""
         before = int(query["cursor"]) if query["cursor"] else None
-        return inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"], english=_english())
+        page = inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"], english=_english())
+        return json_response(inbox.page_json(page))
 
 
 @inbox_blp.route("/unread-count")
@@ -67,7 +69,7 @@ class UnreadCount(MethodView):
     @inbox_blp.response(200, UnreadCountSchema)
     def get(self):
         """How many of my messages are unread"""
-        return inbox.unread_count(g.principal.user_id)
+        return json_response(inbox.unread_count(g.principal.user_id))
 
 
 @inbox_blp.route(f"/<{ID}:message_id>")
