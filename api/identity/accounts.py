@@ -9,6 +9,7 @@ from api.extensions import db, pii_cipher
 from api.identity.identity_numbers import normalise
 from api.identity.models import User
 from api.pii import PiiCipher, mask_id_number, mask_name, mask_phone
+from api.prepared import Prepared, connection
 from api.ratelimits import enforce
 from api.responses import iso
 from api.unit_of_work import commit
@@ -27,15 +28,15 @@ def get_user(user_id: int) -> User:
     return user
 
 
-# A prebuilt Core statement on a plain connection, not an ORM session: /v1/me is read on every
+# A prebuilt statement on a plain connection (api.prepared), not an ORM session: /v1/me is read on every
 # app start (issue 14: the ORM's session and cache-key work cost ~10x the query itself).
-_PROFILE = select(User.id, User.phone, User.roles, User.status, User.created_at, User.masked_name, User.id_type,
-                  User.id_number_masked, User.real_name_verified_at).where(User.id == bindparam("user_id"))
+_PROFILE = Prepared(select(User.id, User.phone, User.roles, User.status, User.created_at, User.masked_name, User.id_type,
+                  User.id_number_masked, User.real_name_verified_at).where(User.id == bindparam("user_id")))
 
 
 def profile(user_id: int) -> dict:
-    with db.engine.connect() as conn:
-        user = conn.execute(_PROFILE, {"user_id": user_id}).one_or_none()
+    with connection() as conn:
+        user = conn.one(_PROFILE, user_id=user_id)
     if user is None:
         raise AppError("USER_NOT_FOUND")
     if user.status != "active":

@@ -1,4 +1,4 @@
-"""Refresh-token rotation on prebuilt Core statements, with reuse detection (RFC 9700 §4.14.2)
+"""Refresh-token rotation on prebuilt statements (api.prepared), with reuse detection (RFC 9700 §4.14.2)
 and a short grace window for retries.
 
 One transaction per refresh: read the token with its session and user, claim it (`used_at`),
@@ -24,24 +24,27 @@ from sqlalchemy import bindparam, select, update
 
 from api.db import from_timestamp
 from api.errors import AppError
-from api.extensions import db, get_config
+from api.extensions import get_config
 from api.identity.models import AuthSession, RefreshToken, User
 from api.identity.tokens import TokenPair, issue_access_token
+from api.prepared import Prepared, connection
 
 _rt, _session, _user = RefreshToken.__table__, AuthSession.__table__, User.__table__
 
-_READ = select(
+_READ = Prepared(select(
     _rt.c.session_id, _rt.c.expires_at, _rt.c.used_at, _rt.c.successor_sealed, _session.c.revoked_at,
     _session.c.created_at.label("session_created_at"), _user.c.id.label("user_id"), _user.c.status, _user.c.roles,
     _user.c.holder_id,
 ).select_from(_rt.join(_session, _rt.c.session_id == _session.c.id).join(_user, _session.c.user_id == _user.c.id)) \
-    .where(_rt.c.token_hash == bindparam("token_hash"))
+    .where(_rt.c.token_hash == bindparam("token_hash")))
 # (bind names must differ from column names in UPDATE statements)
-_CLAIM = update(_rt).where(_rt.c.token_hash == bindparam("b_hash"), _rt.c.used_at.is_(None)) \
-    .values(used_at=bindparam("b_when"), successor_sealed=bindparam("b_sealed"))
-_INSERT = _rt.insert()
-_TOUCH = update(_session).where(_session.c.id == bindparam("b_session")).values(last_seen_at=bindparam("b_when"))
-_USED = select(_rt.c.used_at, _rt.c.successor_sealed).where(_rt.c.token_hash == bindparam("token_hash"))
+_CLAIM = Prepared(update(_rt).where(_rt.c.token_hash == bindparam("b_hash"), _rt.c.used_at.is_(None))
+                  .values(used_at=bindparam("b_when"), successor_sealed=bindparam("b_sealed")))
+_INSERT = Prepared(_rt.insert().values(token_hash=bindparam("b_hash"), session_id=bindparam("b_session"),
+                                       issued_at=bindparam("b_when"), expires_at=bindparam("b_expires")))
+_TOUCH = Prepared(update(_session).where(_session.c.id == bindparam("b_session"))
+                  .values(last_seen_at=bindparam("b_when")))
+_USED = Prepared(select(_rt.c.used_at, _rt.c.successor_sealed).where(_rt.c.token_hash == bindparam("token_hash")))
 
 
 class Reused(Exception):
@@ -64,8 +67,8 @@ def rotate(*, refresh_token: str, now: int) -> TokenPair:
     cfg = get_config()
     presented = token_hash(refresh_token)
     when = from_timestamp(now)
-    with db.engine.begin() as conn:
-        row = conn.execute(_READ, {"token_hash": presented}).first()
+    with connection() as conn:
+        row = conn.one(_READ, token_hash=presented)
         if row is None or row.revoked_at is not None or row.status != "active":
             raise AppError("REFRESH_TOKEN_INVALID")
         expired = row.expires_at <= when or \
@@ -76,28 +79,30 @@ def rotate(*, refresh_token: str, now: int) -> TokenPair:
                                              now=now, holder_id=row.holder_id)
             pair = TokenPair(access, new_refresh_token(), ttl)
         sealed = seal(refresh_token, pair) if pair else None
-        claimed = conn.execute(_CLAIM, {"b_hash": presented, "b_when": when, "b_sealed": sealed}).rowcount == 1
+        claimed = conn.run(_CLAIM, b_hash=presented, b_when=when, b_sealed=sealed) == 1
         if claimed and pair is not None:
-            conn.execute(_INSERT, {"token_hash": token_hash(pair.refresh_token), "session_id": row.session_id,
-                                   "issued_at": when, "expires_at": from_timestamp(now + cfg.REFRESH_TOKEN_IDLE_TTL),
-                                   "used_at": None, "successor_sealed": None})
-            conn.execute(_TOUCH, {"b_session": row.session_id, "b_when": when})
-        elif not claimed:    # rotated already (before we read, or by a concurrent refresh that won)
+            conn.run(_INSERT, b_hash=token_hash(pair.refresh_token), b_session=row.session_id, b_when=when,
+                     b_expires=from_timestamp(now + cfg.REFRESH_TOKEN_IDLE_TTL))
+            conn.run(_TOUCH, b_session=row.session_id, b_when=when)
+            conn.commit()
+        elif claimed:        # expired: claimed so it can never be used again, and refused
+            conn.commit()
+        else:                # rotated already (before we read, or by a concurrent refresh that won)
             pair = _repeat(conn, refresh_token, presented, row.session_id, now=now, grace=cfg.REFRESH_REUSE_GRACE)
-    if pair is None:         # expired: claimed (committed) so it can never be used again, and refused
+    if pair is None:
         raise AppError("REFRESH_TOKEN_INVALID")
     return pair
 
 
 def _repeat(conn, refresh_token: str, presented: str, session_id: str, *, now: int, grace: int) -> TokenPair:
-    used = conn.execute(_USED, {"token_hash": presented}).first()
+    used = conn.one(_USED, token_hash=presented)
     if used is None or used.used_at is None or used.successor_sealed is None \
             or now - used.used_at.timestamp() > grace:
         raise Reused(session_id)
     pair = unseal(refresh_token, used.successor_sealed)
     if pair is None:
         raise Reused(session_id)
-    successor = conn.execute(_USED, {"token_hash": token_hash(pair.refresh_token)}).first()
+    successor = conn.one(_USED, token_hash=token_hash(pair.refresh_token))
     if successor is None or successor.used_at is not None:
         raise AppError("REFRESH_TOKEN_ROTATED")
     return pair

@@ -18,6 +18,7 @@ from api.errors import AppError
 from api.extensions import db
 from api.notifications import preferences
 from api.notifications.models import CATEGORIES, Campaign, InboxMessage, PushOutbox
+from api.prepared import Prepared, connection
 from api.responses import iso
 from api.unit_of_work import after_commit, commit
 
@@ -67,16 +68,17 @@ def _content_query():
     ).outerjoin(c, c.id == InboxMessage.campaign_id)
 
 
-# Built once (issue 14: rebuilding the aliased SELECT cost more than running it) and run on a
-# plain connection with bound parameters; the compiled form is cached by SQLAlchemy.
-_PAGE = _content_query().where(InboxMessage.user_id == bindparam("user_id")) \
-    .order_by(InboxMessage.id.desc()).limit(bindparam("limit"))
-_PAGE_BEFORE = _content_query().where(InboxMessage.user_id == bindparam("user_id"),
+# Built and compiled once (issue 14: rebuilding the aliased SELECT cost more than running it),
+# run on a pooled DBAPI connection (api.prepared).
+_PAGE = Prepared(_content_query().where(InboxMessage.user_id == bindparam("user_id")) \
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+_PAGE_BEFORE = Prepared(_content_query().where(InboxMessage.user_id == bindparam("user_id"),
                                       InboxMessage.id < bindparam("before_id")) \
-    .order_by(InboxMessage.id.desc()).limit(bindparam("limit"))
-_ONE = _content_query().where(InboxMessage.id == bindparam("message_id"), InboxMessage.user_id == bindparam("user_id"))
-_UNREAD = select(func.count()).select_from(InboxMessage).where(
-    InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None))
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+_ONE = Prepared(_content_query().where(InboxMessage.id == bindparam("message_id"),
+                                       InboxMessage.user_id == bindparam("user_id")))
+_UNREAD = Prepared(select(func.count()).select_from(InboxMessage).where(
+    InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None)))
 
 
 def _item(row, english: bool) -> dict:
@@ -94,11 +96,11 @@ def _item(row, english: bool) -> dict:
 def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False) -> dict:
     """Newest first, keyset by descending id: a page never repeats or skips a message when new
     ones arrive meanwhile."""
-    params = {"user_id": user_id, "limit": limit + 1}
-    if before_id:
-        params["before_id"] = before_id
-    with db.engine.connect() as conn:
-        rows = conn.execute(_PAGE_BEFORE if before_id else _PAGE, params).all()
+    with connection() as conn:
+        if before_id:
+            rows = conn.all(_PAGE_BEFORE, user_id=user_id, before_id=before_id, limit=limit + 1)
+        else:
+            rows = conn.all(_PAGE, user_id=user_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": [_item(r, english) for r in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
@@ -114,16 +116,16 @@ def item_json(item: dict) -> dict:
 
 
 def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict:
-    with db.engine.connect() as conn:
-        row = conn.execute(_ONE, {"message_id": message_id, "user_id": user_id}).first()
+    with connection() as conn:
+        row = conn.one(_ONE, message_id=message_id, user_id=user_id)
     if row is None:
         raise AppError("INBOX_MESSAGE_NOT_FOUND")
     return _item(row, english)
 
 
 def unread_count(user_id: int) -> dict:
-    with db.engine.connect() as conn:
-        n = conn.execute(_UNREAD, {"user_id": user_id}).scalar()
+    with connection() as conn:
+        n = conn.scalar(_UNREAD, user_id=user_id)
     return {"unread": int(n or 0)}
 
 

@@ -1,0 +1,124 @@
+"""Prebuilt statements for the hot paths, run on a pooled DBAPI connection.
+
+A `Prepared` wraps a SQLAlchemy Core statement. The first use on an engine compiles it for that
+dialect and keeps the SQL text, the order of its parameters and SQLAlchemy's own bind and result
+processors for its types (the same ones Core would apply: UTC datetimes, JSON). Later uses only
+convert the parameters, execute and convert the row values: none of Core's per-execution work
+(cache-key generation, parameter construction, result metadata), which on /v1/me cost more than
+the query itself (issue 14). A statement that needs per-execution rendering (expanding IN,
+post-compile LIMIT) is refused when first compiled: use Core for those.
+
+    _USER = Prepared(select(User.id, User.status).where(User.id == bindparam("user_id")))
+    with connection() as conn:
+        row = conn.one(_USER, user_id=5)      # a named tuple, or None
+    with connection() as conn:
+        conn.run(_TOUCH, ...); conn.commit()  # writes commit explicitly; otherwise rolled back
+"""
+from __future__ import annotations
+
+import contextlib
+from collections import namedtuple
+from collections.abc import Iterator
+from typing import Any
+
+from api.extensions import db
+
+
+class _Plan:
+    __slots__ = ("sql", "order", "binds", "defaults", "results", "row")
+
+    def __init__(self, statement, dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("needs per-execution rendering")
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup) if compiled.positional else None
+        self.binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        # Values written into the statement itself (`status == "active"`), not passed per call.
+        self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+        columns = list(getattr(statement, "selected_columns", ()))
+        self.results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+        self.row = namedtuple("Row", [col.key for col in columns], rename=True) if columns else None  # type: ignore[misc]
+
+    def parameters(self, values: dict) -> Any:
+        converted = {}
+        for name, proc in self.binds.items():
+            value = values[name] if name in values else self.defaults[name]
+            converted[name] = proc(value) if proc is not None and value is not None else value
+        return [converted[name] for name in self.order] if self.order is not None else converted
+
+    def convert(self, raw: tuple):
+        return self.row._make([value if proc is None or value is None else proc(value)
+                               for proc, value in zip(self.results, raw, strict=True)])
+
+
+class Prepared:
+    """A Core statement compiled once per dialect (see the module docstring)."""
+
+    def __init__(self, statement) -> None:
+        self.statement = statement
+        self._plans: dict[str, _Plan] = {}
+
+    def plan(self, dialect) -> _Plan:
+        key = dialect.name + "+" + (dialect.driver or "")
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self.statement, dialect)
+        return plan
+
+
+class Connection:
+    """A pooled DBAPI connection; `connection()` returns it to the pool (rolled back unless committed)."""
+
+    def __init__(self, engine) -> None:
+        self._dialect = engine.dialect
+        self._listeners = engine.dispatch.before_cursor_execute
+        self._raw = engine.raw_connection()
+
+    def _execute(self, prepared: Prepared, values: dict):
+        plan = prepared.plan(self._dialect)
+        cursor = self._raw.cursor()
+        parameters = plan.parameters(values)
+        if self._listeners:    # engine "before_cursor_execute" listeners still see every statement
+            self._listeners(None, cursor, plan.sql, parameters, None, False)   # (no Core connection/context)
+        cursor.execute(plan.sql, parameters)
+        return plan, cursor
+
+    def all(self, prepared: Prepared, **values) -> list:
+        plan, cursor = self._execute(prepared, values)
+        try:
+            return [plan.convert(raw) for raw in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def one(self, prepared: Prepared, **values):
+        rows = self.all(prepared, **values)
+        return rows[0] if rows else None
+
+    def scalar(self, prepared: Prepared, **values):
+        row = self.one(prepared, **values)
+        return row[0] if row is not None else None
+
+    def run(self, prepared: Prepared, **values) -> int:
+        """Execute a write; returns the number of rows it matched."""
+        _, cursor = self._execute(prepared, values)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
+
+    def commit(self) -> None:
+        self._raw.commit()
+
+    def close(self) -> None:
+        self._raw.close()     # back to the pool, which rolls back anything uncommitted
+
+
+@contextlib.contextmanager
+def connection() -> Iterator[Connection]:
+    conn = Connection(db.engine)
+    try:
+        yield conn
+    finally:
+        conn.close()
