@@ -52,7 +52,7 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     if not config.REDIS_URL:
         config.REDIS_URL = embedded_redis.ensure_running(config.INSTANCE_DIR)
 
-    app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app = ApiFlask(__name__, instance_path=config.INSTANCE_DIR)
     app.session_interface = ApiSessionInterface()
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
@@ -99,6 +99,26 @@ def create_app(config: Config | None = None, plugins: tuple = ()) -> Flask:
     from api.cli import register_cli
     register_cli(app)
     return app
+
+
+class ApiFlask(Flask):
+    """Flask, remembering which callables are plain functions: `ensure_sync` runs for every view,
+    hook and decorator layer of every request (a dozen `inspect` calls per request otherwise)."""
+
+    _sync_callables: dict = {}
+
+    def ensure_sync(self, func):
+        key = getattr(func, "__func__", func)
+        try:
+            plain = self._sync_callables[key]
+        except (KeyError, TypeError):
+            plain = super().ensure_sync(func) is func
+            if len(self._sync_callables) < 10_000:
+                try:
+                    self._sync_callables[key] = plain
+                except TypeError:     # unhashable callable: not remembered
+                    pass
+        return func if plain else super().ensure_sync(func)
 
 
 def register_blueprints(app: Flask, api, module_names) -> None:

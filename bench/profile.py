@@ -167,6 +167,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="")
     parser.add_argument("--cprofile", default="", help="route name to profile with cProfile")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (cumulative, tottime)")
     parser.add_argument("--cpu", action="store_true",
                         help="this process's CPU time instead of wall time (steadier on a shared machine; "
                              "leaves out time spent waiting for Redis and the database)")
@@ -185,6 +186,9 @@ def main(argv=None) -> int:
             gc.collect()
             gc.freeze()
         bare = bare_routes()
+        if os.environ.get("PROFILE_THREADS"):
+            import threading
+            print(threading.enumerate())
         if args.cprofile:
             route = next(r for r in routes if r.name == args.cprofile)
             reqs = route.requests(args.n + 50)
@@ -194,7 +198,7 @@ def main(argv=None) -> int:
             us = time_route(app, reqs, route.expect)
             prof.disable()
             print(f"{route.name}: {us:.0f} us/request under cProfile")
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
             return 0
         print(f"{'route':10} {'ours us':>9} {'bare us':>9} {'bare/ours':>9}")
         for route in routes:

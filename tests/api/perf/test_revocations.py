@@ -2,6 +2,7 @@
 correct when a message is lost, the subscription breaks or Redis is flushed."""
 import time
 
+from api import broadcast
 from api.extensions import get_redis
 from api.identity import revocations
 from api.identity.revocations import RevocationView
@@ -84,8 +85,8 @@ def test_a_flushed_redis_resets_the_counter_without_hiding_new_sign_outs(app):
 
 def test_an_unconfirmed_copy_is_not_trusted(app):
     view = _other_process_view(app)
-    view._confirmed_at -= revocations.MAX_STALENESS + 1      # no pong for too long (a silent dead link)
-    view._ping_sent_at = time.monotonic() - revocations.MAX_STALENESS
+    view._confirmed_at -= broadcast.MAX_STALENESS + 1      # no pong for too long (a silent dead link)
+    view._ping_sent_at = time.monotonic() - broadcast.MAX_STALENESS
     now = int(time.time())
     with app.app_context():
         get_redis().zadd(revocations.SET_KEY, {"only-in-redis": now + 600})   # no message at all
