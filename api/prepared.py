@@ -19,8 +19,10 @@ from __future__ import annotations
 import contextlib
 from collections import namedtuple
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+from api.db import UTCDateTime
 from api.extensions import db
 
 
@@ -38,7 +40,7 @@ class _Plan:
         # Values written into the statement itself (`status == "active"`), not passed per call.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         columns = list(getattr(statement, "selected_columns", ()))
-        self.results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+        self.results = [_result_processor(col.type, dialect) for col in columns]
         self.row = namedtuple("Row", [col.key for col in columns], rename=True) if columns else None  # type: ignore[misc]
 
     def parameters(self, values: dict) -> Any:
@@ -51,6 +53,18 @@ class _Plan:
     def convert(self, raw: tuple):
         return self.row._make([value if proc is None or value is None else proc(value)
                                for proc, value in zip(self.results, raw, strict=True)])
+
+
+def _sqlite_utc_datetime(value):
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _result_processor(type_, dialect):
+    if dialect.name == "sqlite" and isinstance(type_, UTCDateTime):
+        # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: fromisoformat (C) reads it several
+        # times faster than the dialect's regular-expression parser, to the same value.
+        return _sqlite_utc_datetime
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 class Prepared:
