@@ -17,20 +17,10 @@ def create_app(config=None):
     return api.create_app(config, plugins=PLUGINS)
 
 
-def _freeze_startup_objects() -> None:
-    """The app's own objects (modules, schemas, mappers, compiled statements) live as long as the
-    process: move them out of the collector's reach, so the collections that requests trigger
-    only scan what requests allocate (issue 14: full collections over ~1M start-up objects)."""
-    import gc
-    gc.collect()
-    gc.freeze()
-
-
 def __getattr__(name: str):
     # Built on first use, not at import: importing wsgi (a test, a tool) starts nothing.
     if name == "app":
         globals()["app"] = create_app()
-        _freeze_startup_objects()
         return globals()["app"]
     if name == "broker":
         return __getattr__("app").extensions["ssb.broker"]

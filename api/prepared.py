@@ -29,6 +29,8 @@ from api.extensions import db
 class _Plan:
     __slots__ = ("sql", "order", "binds", "defaults", "results", "row")
 
+    results: list[tuple[int, Any]]     # (column index, processor) for the columns that need one
+
     def __init__(self, statement, dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         if "POSTCOMPILE" in compiled.string:
@@ -40,7 +42,8 @@ class _Plan:
         # Values written into the statement itself (`status == "active"`), not passed per call.
         self.defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         columns = list(getattr(statement, "selected_columns", ()))
-        self.results = [_result_processor(col.type, dialect) for col in columns]
+        processors = [_result_processor(col.type, dialect) for col in columns]
+        self.results = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
         self.row = namedtuple("Row", [col.key for col in columns], rename=True) if columns else None  # type: ignore[misc]
 
     def parameters(self, values: dict) -> Any:
@@ -51,8 +54,13 @@ class _Plan:
         return [converted[name] for name in self.order] if self.order is not None else converted
 
     def convert(self, raw: tuple):
-        return self.row._make([value if proc is None or value is None else proc(value)
-                               for proc, value in zip(self.results, raw, strict=True)])
+        if not self.results:
+            return self.row._make(raw)
+        values = list(raw)
+        for index, proc in self.results:
+            if values[index] is not None:
+                values[index] = proc(values[index])
+        return self.row._make(values)
 
 
 def _sqlite_utc_datetime(value):

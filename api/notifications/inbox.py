@@ -81,7 +81,11 @@ _UNREAD = Prepared(select(func.count()).select_from(InboxMessage).where(
     InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None)))
 
 
-def _item(row, english: bool) -> dict:
+def _same(value):
+    return value
+
+
+def _item(row, english: bool, when=_same) -> dict:
     has_en = bool(row.title_en and row.body_en)
     use_en = english and has_en
     translations = {"zh-CN": {"title": row.title, "body": row.body}}
@@ -90,12 +94,13 @@ def _item(row, english: bool) -> dict:
     return {"id": row.id, "category": row.category, "title": row.title_en if use_en else row.title,
             "body": row.body_en if use_en else row.body, "lang": "en" if use_en else "zh-CN",
             "translations": translations, "deep_link": row.deep_link, "urgent": bool(row.urgent),
-            "created_at": row.created_at, "read": row.read_at is not None, "read_at": row.read_at}
+            "created_at": when(row.created_at), "read": row.read_at is not None, "read_at": when(row.read_at)}
 
 
-def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False) -> dict:
+def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False,
+               as_json: bool = False) -> dict:
     """Newest first, keyset by descending id: a page never repeats or skips a message when new
-    ones arrive meanwhile."""
+    ones arrive meanwhile. `as_json`: datetimes as InboxPage dumps them, for a ready response."""
     with connection() as conn:
         if before_id:
             rows = conn.all(_PAGE_BEFORE, user_id=user_id, before_id=before_id, limit=limit + 1)
@@ -103,16 +108,9 @@ def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool
             rows = conn.all(_PAGE, user_id=user_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_item(r, english) for r in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
-
-
-def page_json(page: dict) -> dict:
-    """A `list_inbox` page as InboxPage dumps it (datetimes as ISO 8601), for a ready response."""
-    return {"items": [item_json(item) for item in page["items"]], "next_cursor": page["next_cursor"]}
-
-
-def item_json(item: dict) -> dict:
-    return {**item, "created_at": iso(item["created_at"]), "read_at": iso(item["read_at"])}
+    when = iso if as_json else _same
+    return {"items": [_item(r, english, when) for r in rows],
+            "next_cursor": str(rows[-1].id) if more and rows else None}
 
 
 def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict:

@@ -59,8 +59,8 @@ class Inbox(MethodView):
     def get(self, query):
         """My messages, newest first (cursor: the `next_cursor` of the previous page)"""
         before = int(query["cursor"]) if query["cursor"] else None
-        page = inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"], english=_english())
-        return json_response(inbox.page_json(page))
+        return json_response(inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"],
+                                              english=_english(), as_json=True))
 
 
 @inbox_blp.route("/unread-count")
