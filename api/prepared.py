@@ -17,10 +17,13 @@ post-compile LIMIT) is refused when first compiled: use Core for those.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections import namedtuple
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import JSON
 
 from api.db import UTCDateTime
 from api.extensions import db
@@ -72,6 +75,8 @@ def _result_processor(type_, dialect):
         # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: fromisoformat (C) reads it several
         # times faster than the dialect's regular-expression parser, to the same value.
         return _sqlite_utc_datetime
+    if dialect.name == "sqlite" and isinstance(type_, JSON) and dialect._json_deserializer is None:
+        return json.loads        # what the dialect's processor calls, without its two wrappers
     return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
