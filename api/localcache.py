@@ -4,8 +4,8 @@ The holder cache (`hc:`) and the venue staff cache are read on every 随申码 i
 a Redis round trip each was the largest cost left on those routes (issue 14). A `LocalCache`
 keeps what this process read from Redis, for at most `ttl` seconds, and serves it only while the
 process's `InvalidationView` is current (api.broadcast): whoever deletes a Redis cache entry
-also publishes the key on `ssb:inval` (`publish_invalidation`, in the same pipeline, right after
-the delete), and every process drops it before its next use. When the view cannot be trusted
+also publishes the key on `ssb:inval` (`publish_invalidation`, right after the delete), and every
+process drops it before its next use. When the view cannot be trusted
 the caches are bypassed (and emptied when it is reloaded), and callers read Redis as before.
 
 A fill races with an eviction only if it read Redis before the delete and stores after it: a
@@ -100,8 +100,9 @@ def invalidation_view() -> InvalidationView:
     return view
 
 
-def publish_invalidation(pipe, namespace: str, keys) -> None:
-    """Queue on `pipe` (after the Redis deletes it carries) the eviction of `keys` everywhere."""
+def publish_invalidation(redis, namespace: str, keys) -> None:
+    """Evict `keys` from every process's copy. Call it after the Redis deletes have run (a fill
+    that read before them is then either refused or evicted by this message)."""
     keys = [k for k in keys if k]
     if keys:
-        pipe.eval(PUBLISH_SCRIPT, 1, GEN_KEY, CHANNEL, namespace + "|" + "\x1f".join(keys))
+        redis.eval(PUBLISH_SCRIPT, 1, GEN_KEY, CHANNEL, namespace + "|" + "\x1f".join(keys))

@@ -212,8 +212,8 @@ def invalidate(holder_ids=(), bidxs=()) -> None:
             pipe.incr(generation_key(h))
             pipe.expire(generation_key(h), HOLDER_TTL * 2)
             pipe.delete(holder_key(h))
-        publish_invalidation(pipe, HOLDER_LOCAL, holder_ids)   # every process's copy (api.localcache)
         pipe.execute()
+        publish_invalidation(redis, HOLDER_LOCAL, holder_ids)   # every process's copy (api.localcache)
 
 
 # --------------------------------------------------------------------------- unit of work

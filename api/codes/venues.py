@@ -64,8 +64,8 @@ def _invalidate_staff(public_id: str) -> None:
     pipe.incr(staff_generation_key(public_id))
     pipe.expire(staff_generation_key(public_id), STAFF_TTL * 2)
     pipe.delete(staff_key(public_id))
-    publish_invalidation(pipe, STAFF_LOCAL, [public_id])   # every process's copy too (api.localcache)
     pipe.execute()
+    publish_invalidation(get_redis(), STAFF_LOCAL, [public_id])   # every process's copy (api.localcache)
 
 
 # --------------------------------------------------------------------------- operators

@@ -39,9 +39,7 @@ def test_a_lost_eviction_empties_the_copy(app):
     with app.app_context():
         redis = get_redis()
         redis.incr(GEN_KEY)                       # an eviction whose message never came
-        pipe = redis.pipeline(transaction=False)
-        publish_invalidation(pipe, "holder", ["unrelated"])
-        pipe.execute()
+        publish_invalidation(redis, "holder", ["unrelated"])
     assert cache.get("h2") is LocalCache.MISSING
 
 
