@@ -35,7 +35,7 @@ _PROFILE = Prepared(select(User.id, User.phone, User.roles, User.status, User.cr
 
 
 def profile(user_id: int) -> dict:
-    with connection() as conn:
+    with connection(read_only=True) as conn:
         user = conn.one(_PROFILE, user_id=user_id)
     if user is None:
         raise AppError("USER_NOT_FOUND")

@@ -101,7 +101,7 @@ def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool
                as_json: bool = False) -> dict:
     """Newest first, keyset by descending id: a page never repeats or skips a message when new
     ones arrive meanwhile. `as_json`: datetimes as InboxPage dumps them, for a ready response."""
-    with connection() as conn:
+    with connection(read_only=True) as conn:
         if before_id:
             rows = conn.all(_PAGE_BEFORE, user_id=user_id, before_id=before_id, limit=limit + 1)
         else:
@@ -114,7 +114,7 @@ def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool
 
 
 def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict:
-    with connection() as conn:
+    with connection(read_only=True) as conn:
         row = conn.one(_ONE, message_id=message_id, user_id=user_id)
     if row is None:
         raise AppError("INBOX_MESSAGE_NOT_FOUND")
@@ -122,7 +122,7 @@ def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict
 
 
 def unread_count(user_id: int) -> dict:
-    with connection() as conn:
+    with connection(read_only=True) as conn:
         n = conn.scalar(_UNREAD, user_id=user_id)
     return {"unread": int(n or 0)}
 

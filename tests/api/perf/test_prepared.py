@@ -42,3 +42,11 @@ def test_an_uncommitted_write_is_rolled_back(app):
                      b_fields=[], b_subject_ref=None, b_created_at=datetime.now(UTC))
         with connection() as conn:
             assert conn.all(_BY_USER, user_id=user.id) == []
+
+
+def test_a_read_only_connection_goes_back_to_the_pool_transactional(app):
+    with app.app_context():
+        with connection(read_only=True) as conn:
+            driver = conn._raw.driver_connection
+            assert conn.all(_BY_USER, user_id=0) == []
+        assert getattr(driver, "autocommit", False) is False
