@@ -17,6 +17,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_sqlalchemy import SQLAlchemy
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import ImmutableMultiDict
 
 from api.db import Base
 from api.errors import envelope, prefers_chinese
@@ -111,6 +112,16 @@ class StrictParser(FlaskParser):
     endpoints) set EXCLUDE themselves."""
 
     DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+
+    def load_querystring(self, req, schema):
+        # werkzeug's MultiDict.get builds an HTTP exception for every absent key (an optional
+        # query parameter left out): ~10 µs each on the hot GETs (issue 14).
+        return self._makeproxy(_QueryArgs(req.args), schema)
+
+
+class _QueryArgs(ImmutableMultiDict):
+    def get(self, key, default=None, type=None):  # type: ignore[override]
+        return super().get(key, default, type) if key in self else default
 
 
 class Blueprint(flask_smorest.Blueprint):
