@@ -81,14 +81,15 @@ def _flask_app(config: Config) -> Flask:
     on first use by whichever of the app's clients connects first (api.embedded_redis): a
     command that needs no Redis starts none."""
     from api import embedded_redis
-    from api.extensions import BoundedJSONProvider, redis_options
+    from api.extensions import ApiSessionInterface, BoundedJSONProvider, redis_options
 
     embedded = None
     if not config.REDIS_URL:
         config.REDIS_URL = embedded_redis.url_for(config.INSTANCE_DIR)
         embedded = embedded_redis.connection_class(config.INSTANCE_DIR)
 
-    app = Flask(__name__, instance_path=config.INSTANCE_DIR)
+    app = ApiFlask(__name__, instance_path=config.INSTANCE_DIR)
+    app.session_interface = ApiSessionInterface()     # bearer tokens only: no cookie session on the API
     app.json = BoundedJSONProvider(app)      # bounded parsing (qr.json_limits); Chinese as is
     app.config.update(config.flask_settings())
     app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(config.REDIS_URL)
@@ -155,6 +156,26 @@ def _init_services(app: Flask, config: Config) -> None:
         session_factory=lambda: db.session, blind_index=blind_index)
     app.extensions["ssb.population_registry"] = registry_from_config(
         config.REGISTRY_BACKEND, config.REGISTRY_API_KEY, lambda: db.session, blind_index=blind_index)
+
+
+class ApiFlask(Flask):
+    """Flask, remembering which callables are plain functions: `ensure_sync` runs for every view,
+    hook and decorator layer of every request (a dozen `inspect` calls per request otherwise)."""
+
+    _sync_callables: dict = {}
+
+    def ensure_sync(self, func):
+        key = getattr(func, "__func__", func)
+        try:
+            plain = self._sync_callables[key]
+        except (KeyError, TypeError):
+            plain = super().ensure_sync(func) is func
+            if len(self._sync_callables) < 10_000:
+                try:
+                    self._sync_callables[key] = plain
+                except TypeError:     # unhashable callable: not remembered
+                    pass
+        return func if plain else super().ensure_sync(func)
 
 
 def register_blueprints(app: Flask, api, module_names) -> None:

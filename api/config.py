@@ -41,7 +41,7 @@ class Config:
     ACCESS_TOKEN_TTL: int = 15 * 60
     REFRESH_TOKEN_IDLE_TTL: int = 30 * 24 * 3600
     REFRESH_TOKEN_ABSOLUTE_TTL: int = 90 * 24 * 3600
-    REFRESH_REUSE_GRACE: int = 10          # a just-rotated refresh token repeated this soon: 409, not reuse
+    REFRESH_REUSE_GRACE: int = 10          # a rotated refresh token repeated this soon gets the same pair, not reuse
     OTP_TTL: int = 5 * 60
     OTP_MAX_ATTEMPTS: int = 5
     OTP_RESEND_COOLDOWN: int = 60

@@ -10,6 +10,9 @@ Redis Cluster slot):
     hg:{<holder_id>}      generation, bumped by each invalidation: a cache fill WATCHes it, so a
                           fill that read the database before a change cannot store stale data
 
+Each process also keeps what it read in a LocalCache (api.localcache), evicted in every process
+by a message published right after the Redis delete, so issuing a code needs no round trip.
+
 Invalidation: a flush collector (api.unit_of_work) sees every User, Person and Licence written
 and, after the commit succeeds, deletes the affected entries (real-name verification, account
 disable, `registry import-persons`, a licence issued or revoked). Bulk UPDATE statements bypass
@@ -29,6 +32,7 @@ from sqlalchemy import select
 from api.extensions import db, get_redis
 from api.identity.models import Person, User
 from api.licences.models import Licence
+from api.localcache import LocalCache, invalidation_view, publish_invalidation
 from api.ops import invalidations
 
 log = logging.getLogger("ssb.codes")
@@ -157,10 +161,32 @@ def _licence_scenes(bidx: str) -> set[str]:
     return {ENTITLING_LICENCES[t] for t in rows}
 
 
+HOLDER_LOCAL = "holder"     # api.localcache namespace: holder id -> HolderInfo, or False for none
+
+
+def local(holder_id: str):
+    """This process's copy: HolderInfo, False for "no such holder", or LocalCache.MISSING."""
+    return invalidation_view().cache(HOLDER_LOCAL).get(holder_id)
+
+
+def remember(holder_id: str, info: HolderInfo | None | bool, token: int) -> None:
+    invalidation_view().cache(HOLDER_LOCAL).put(holder_id, info or False, token)
+
+
+def fill_token() -> int:
+    return invalidation_view().cache(HOLDER_LOCAL).fill_token()
+
+
 def get(holder_id: str) -> HolderInfo | None:
+    """This process's copy, else Redis, else the database (each filling the one before)."""
+    info = local(holder_id)
+    if info is not LocalCache.MISSING:
+        return info or None
+    token = fill_token()
     cached = parse(get_redis().get(holder_key(holder_id)))
     if cached is None:
-        return load(holder_id)
+        cached = load(holder_id)
+    remember(holder_id, cached, token)
     return cached or None
 
 
@@ -190,6 +216,7 @@ def invalidate(holder_ids=(), bidxs=()) -> None:
             pipe.expire(generation_key(h), HOLDER_TTL * 2)
             pipe.delete(holder_key(h))
         pipe.execute()
+        publish_invalidation(redis, HOLDER_LOCAL, holder_ids)   # every process's copy (api.localcache)
 
 
 # --------------------------------------------------------------------------- unit of work

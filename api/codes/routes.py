@@ -16,6 +16,7 @@ from api.codes.schemas import (
     RevocationQuery,
 )
 from api.extensions import Blueprint, now
+from api.responses import json_response
 
 blp = Blueprint("codes", __name__, description="随申码 (Suishen codes) and their verification")
 
@@ -39,8 +40,8 @@ class SuishenCode(MethodView):
 
         `for=<link id>`: a code of my dependent (`sub` theirs, `act.sub` mine, their
         entitlements); 404 FAMILY_LINK_NOT_FOUND, 403 FAMILY_LINK_PENDING or FAMILY_LINK_ENDED."""
-        return codes.issue(principal=g.principal, scene=query["scene"], count=query["count"], now=now(),
-                           dependent=query["dependent"])
+        return json_response(codes.issue(principal=g.principal, scene=query["scene"], count=query["count"],
+                                         now=now(), dependent=query["dependent"]))
 
 
 @blp.route("/v1/codes/suishen/image")
@@ -94,7 +95,8 @@ class Verify(MethodView):
         peer's keys only; the answer then names `issuer`. Its own refusals: 422
         CODE_HEADER_NOT_ALLOWED (jku/jwk/x5u... headers), 403 CODE_SCENE_NOT_TRUSTED, 503
         CODE_ISSUER_KEYS_EXPIRED (the peer unreachable for longer than TRUST_KEYS_MAX_AGE)."""
-        return codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"], now=now())
+        return json_response(codes.verify(principal=g.principal, payload=body["payload"], venue_id=body["venue_id"],
+                                          now=now()))
 
 
 @blp.route("/v1/codes/revocations")

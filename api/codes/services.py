@@ -1,8 +1,9 @@
 """随申码: issuing rotating signed codes, and verification by venue staff.
 
 Hot path (no relational table on issue; one INSERT on an accepted scan):
-  issue:  token (has `hid`) → GET hc:{holder} → Ed25519 sign
-  verify: Ed25519 verify → one pipelined round trip (HMGET venue staff, GET holder) →
+  issue:  token (has `hid`) → the process's copy of hc:{holder} (else GET) → Ed25519 sign
+  verify: Ed25519 verify → venue staff and holder from the process's copies (api.localcache), or
+          one pipelined round trip for what they lack (HMGET venue staff, GET holder) →
           SET NX of the code's key to the venue (single-use scenes: once; others: this venue
           only) → INSERT access record + COMMIT
 """
@@ -14,13 +15,14 @@ import time
 from datetime import date
 
 from api import hooks, redis_epoch
-from api.access.records import record_access
+from api.access.records import record_access_now
 from api.codes import holder_cache, venues
 from api.codes.holder_cache import HolderInfo
 from api.error_codes import SUISHEN_CODE_ERRORS
 from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.tokens import Principal
+from api.localcache import LocalCache
 from api.trust.verification import verify_peer_code_at_venue
 from api.unit_of_work import commit
 from qr.codes import ACT_CLAIM, SCENES, SINGLE_USE_SCENES, CodeError, act_claim, issue_codes, verify_code
@@ -205,19 +207,39 @@ def usable_before_replay_keys_were_lost(claims: dict) -> bool:
     return first_usable <= since
 
 
+def _lookups(redis, venue_id: str, user_id: int, holder_id: str | None):
+    """((venue, staff scenes), holder info or False or None) from this process's copies, with one
+    pipelined Redis round trip for whatever they lack (api.localcache)."""
+    staff = venues.local_staff_lookup(venue_id, user_id)
+    holder = holder_cache.local(holder_id) if holder_id else None
+    if staff is not LocalCache.MISSING and holder is not LocalCache.MISSING:
+        return staff, holder
+    staff_token, holder_token = venues.staff_fill_token(), holder_cache.fill_token()
+    pipe = redis.pipeline(transaction=False)
+    if staff is LocalCache.MISSING:
+        venues.staff_lookup_commands(pipe, venue_id, user_id)
+    if holder is LocalCache.MISSING:
+        pipe.get(holder_cache.holder_key(holder_id))
+    results = iter(pipe.execute())
+    if staff is LocalCache.MISSING:
+        staff = venues.staff_lookup_result(venue_id, user_id, next(results))
+        venues.remember_staff_lookup(venue_id, user_id, staff, staff_token)
+    if holder is LocalCache.MISSING:
+        holder = holder_cache.parse(next(results))
+        if holder is not None:
+            holder_cache.remember(holder_id, holder, holder_token)
+    return staff, holder
+
+
 def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> dict:
     try:
         claims, code_error = _verify_claims(payload, now), None
     except CodeError as exc:
         claims, code_error = None, exc.code
     redis = get_redis()
-    pipe = redis.pipeline(transaction=False)
-    venues.staff_lookup_commands(pipe, venue_id, principal.user_id)
-    if claims is not None:
-        pipe.get(holder_cache.holder_key(claims["sub"]))
-    results = pipe.execute()
+    (venue, staff_scenes), cached_holder = _lookups(redis, venue_id, principal.user_id,
+                                                    claims["sub"] if claims is not None else None)
     # Staff first: someone who may not scan here learns nothing about the code.
-    venue, staff_scenes = venues.staff_lookup_result(venue_id, principal.user_id, results[0])
     if venue is None:
         raise AppError("VENUE_NOT_FOUND")
     if staff_scenes is None:
@@ -233,7 +255,7 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     if scene not in venue["scenes"] or scene not in staff_scenes:
         raise AppError("SCENE_NOT_ALLOWED")
     acting = hooks.ask(hooks.DEPENDENT_OF_CODE, claims, now) if ACT_CLAIM in claims else None
-    info = holder_cache.parse(results[1]) if acting is None else acting.holder()
+    info = cached_holder if acting is None else acting.holder()
     if info is None:
         info = holder_cache.load(claims["sub"])
     if not info or not info.active:
@@ -248,11 +270,11 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
     try:
         accessor = {"type": "venue", "venue_id": venue["id"], "venue_name": venue["name"],
                     "district": venue["district"]}
-        if acting is None:
-            record_access(user_id=info.user_id, kind="code_scan", scene=scene, now=now, accessor=accessor)
+        if acting is None:   # the scan's only write: a Core INSERT, committed before we answer
+            record_access_now(user_id=info.user_id, kind="code_scan", scene=scene, now=now, accessor=accessor)
         else:   # the dependent's log, naming the guardian who showed the code
             acting.record("code_scan", scene=scene, now=now, accessor=accessor)
-        commit()
+            commit()
     except Exception:
         db.session.rollback()
         if burned:   # the scan was not recorded: let the resident present the code again

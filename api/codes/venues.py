@@ -16,6 +16,7 @@ from api.errors import AppError
 from api.extensions import db, get_config, get_keyring, get_redis
 from api.identity.models import User
 from api.identity.tokens import Principal
+from api.localcache import LocalCache, invalidation_view, publish_invalidation
 from api.ops import invalidations
 from api.unit_of_work import commit
 from qr.codes import SCENES, CodeError, issue_place_code, verify_place_code
@@ -72,6 +73,7 @@ def _apply_staff_invalidation(payload: dict) -> None:
     pipe.expire(staff_generation_key(public_id), STAFF_TTL * 2)
     pipe.delete(staff_key(public_id))
     pipe.execute()
+    publish_invalidation(get_redis(), STAFF_LOCAL, [public_id])   # every process's copy (api.localcache)
 
 
 # --------------------------------------------------------------------------- operators
@@ -212,6 +214,29 @@ def disable_user(*, operator: Principal, user_id: int, reason: str | None, now: 
 
 
 # --------------------------------------------------------------------------- the verify hot path
+
+
+STAFF_LOCAL = "staff"      # api.localcache namespace: venue id -> (venue, {user id: scenes})
+
+
+def local_staff_lookup(venue_public_id: str, user_id: int):
+    """(venue, scenes) from this process's copy, or LocalCache.MISSING."""
+    entry = invalidation_view().cache(STAFF_LOCAL).get(venue_public_id)
+    if entry is LocalCache.MISSING or user_id not in entry[1]:
+        return LocalCache.MISSING
+    return entry[0], entry[1][user_id]
+
+
+def staff_fill_token() -> int:
+    return invalidation_view().cache(STAFF_LOCAL).fill_token()
+
+
+def remember_staff_lookup(venue_public_id: str, user_id: int, result: tuple, token: int) -> None:
+    cache = invalidation_view().cache(STAFF_LOCAL)
+    entry = cache.get(venue_public_id)
+    users = dict(entry[1]) if entry is not LocalCache.MISSING and entry[0] == result[0] else {}
+    users[user_id] = result[1]
+    cache.put(venue_public_id, (result[0], users), token)
 
 
 def staff_lookup_commands(pipe, venue_public_id: str, user_id: int) -> None:

@@ -6,6 +6,7 @@ from api.access import records as access_log
 from api.extensions import Blueprint, now, population_registry
 from api.identity import accounts
 from api.identity.me_schemas import AccessLogPage, AccessLogQuery, ProfileSchema, RealNameRequest
+from api.responses import json_response
 
 blp = Blueprint("me", __name__, url_prefix="/v1/me", description="My account")
 
@@ -20,7 +21,7 @@ class Me(MethodView):
 
         The signed-in caller's own account: masked phone, roles, and the real-name status (masked
         name and identity number once verified). Never anyone else's."""
-        return accounts.profile(g.principal.user_id)
+        return json_response(accounts.profile_json(accounts.profile(g.principal.user_id)))
 
 
 @blp.route("/real-name")

@@ -76,7 +76,10 @@ class AuthSession(Base):
 
 class RefreshToken(Base):
     """Only the SHA-256 of the opaque token is kept. `used_at` set means rotated away:
-    presenting it again is reuse, and the whole session (the family) is revoked."""
+    presenting it again is reuse, and the whole session (the family) is revoked, except within
+    REFRESH_REUSE_GRACE seconds of the rotation, when a retry gets the same successor pair back.
+    `successor_sealed` is that pair, AES-GCM sealed with a key derived from this token itself, so
+    only someone presenting the token can open it."""
 
     __tablename__ = "refresh_tokens"
 
@@ -86,3 +89,4 @@ class RefreshToken(Base):
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+    successor_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

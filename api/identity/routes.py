@@ -18,6 +18,7 @@ from api.identity.schemas import (
     SessionSchema,
     TokenPairSchema,
 )
+from api.responses import json_response
 
 blp = Blueprint("auth", __name__, url_prefix="/v1/auth", description="Sign-in and sessions")
 
@@ -73,12 +74,13 @@ class Refresh(MethodView):
         """Rotate the refresh token; a reused one signs its whole session out
 
         Whoever holds the refresh token (no access token needed). Answers a new pair; the old
-        refresh token is spent. The same token again within REFRESH_REUSE_GRACE seconds (an app
-        racing or retrying itself) gets 409 `REFRESH_IN_PROGRESS` and revokes nothing; later
-        (`REFRESH_TOKEN_REUSED`) it revokes the session: a stolen copy and the original cannot
-        both live on. New roles granted since the
-        last sign-in appear in the new access token."""
-        return sessions.refresh(refresh_token=body["refresh_token"], now=now())
+        refresh token is spent. The same token again within REFRESH_REUSE_GRACE seconds of its
+        rotation (an app racing or retrying itself) answers the very same new pair and revokes
+        nothing; once that pair's refresh token has been rotated too, such a repeat gets 409
+        `REFRESH_IN_PROGRESS`. Later (`REFRESH_TOKEN_REUSED`) it revokes the session: a stolen
+        copy and the original cannot both live on. New roles granted since the last sign-in
+        appear in the new access token."""
+        return json_response(sessions.refresh(refresh_token=body["refresh_token"], now=now()).as_json())
 
 
 @blp.route("/logout")

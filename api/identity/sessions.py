@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
-from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -13,37 +12,36 @@ from api import redis_epoch
 from api.db import from_timestamp
 from api.errors import AppError
 from api.extensions import db, get_config, get_redis
+from api.extensions import now as clock_now
+from api.identity import revocations, rotation
 from api.identity.models import AuthSession, RefreshToken, User
-from api.identity.tokens import Principal, issue_access_token
+from api.identity.tokens import Principal, TokenPair, issue_access_token
 from api.unit_of_work import commit
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    token_type: str = "Bearer"
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def deny_key(session_id: str) -> str:
-    return f"deny:sid:{session_id}"
+def revocation_view() -> revocations.RevocationView:
+    """This process's copy of the signed-out sessions (api.identity.revocations)."""
+    view = current_app.extensions.get("ssb.revocations")
+    if view is None:
+        view = current_app.extensions.setdefault("ssb.revocations", revocations.RevocationView(get_redis()))
+    return view
 
 
-def is_session_denied(session_id: str) -> bool:
-    """The per-request check against the deny-list in Redis. A miss is trusted only while
-    Redis's data set is known to be continuous (api.redis_epoch): after a restart, failover or
-    wipe, the deny-list is first re-derived from the database (`rebuild_deny_list`), and a
-    miss read before that verification is read again."""
-    redis = get_redis()
-    if redis.exists(deny_key(session_id)):
+def is_session_denied(session_id: str, *, now: int | None = None) -> bool:
+    """The per-request check, against this process's copy of the deny-list (no round trip while
+    the copy is provably current; Redis otherwise). A miss is trusted only while Redis's data set
+    is known to be continuous (api.redis_epoch): after a restart, failover or wipe the deny-list
+    is first re-derived from the database (`rebuild_deny_list`), and a miss read before that
+    verification is read again, from Redis (the copy may not have heard the rebuild yet)."""
+    now = clock_now() if now is None else now
+    if revocation_view().is_denied(session_id, now):
         return True
     if redis_epoch.current().verified_now:
-        return bool(redis.exists(deny_key(session_id)))
+        return revocations.denied_in_redis(get_redis(), session_id, now)
     return False
 
 
@@ -70,19 +68,14 @@ def recently_revoked_session_ids(now: int) -> list[str]:
 @redis_epoch.on_new_epoch
 def rebuild_deny_list(now: int) -> None:
     """Re-derive the Redis deny-list from the database (a new Redis epoch began)."""
-    _deny_sessions(recently_revoked_session_ids(now))
+    _deny_sessions(recently_revoked_session_ids(now), now=now)
 
 
-def _deny_sessions(session_ids: list[str]) -> None:
-    """Access tokens of these sessions stop working at once (until they would expire anyway)."""
-    if not session_ids:
-        return
+def _deny_sessions(session_ids: list[str], *, now: int) -> None:
+    """Access tokens of these sessions stop working at once, in every process (until they would
+    expire anyway)."""
     cfg = get_config()
-    ttl = cfg.ACCESS_TOKEN_TTL + cfg.CLOCK_SKEW
-    pipe = get_redis().pipeline(transaction=False)
-    for sid in session_ids:
-        pipe.set(deny_key(sid), 1, ex=ttl)
-    pipe.execute()
+    revocations.deny(get_redis(), session_ids, expires_at=now + cfg.ACCESS_TOKEN_TTL + cfg.CLOCK_SKEW, now=now)
 
 
 def get_or_create_user(phone: str, *, now: int) -> User:
@@ -116,7 +109,7 @@ def start_session(user: User, *, device_id: str, user_agent: str | None, now: in
         raise AppError("ACCOUNT_DISABLED")
     old = list(db.session.scalars(select(AuthSession.id).where(
         AuthSession.user_id == user.id, AuthSession.device_id == device_id, AuthSession.revoked_at.is_(None))))
-    _deny_sessions(old)
+    _deny_sessions(old, now=now)
     if old:
         db.session.execute(update(AuthSession).where(AuthSession.id.in_(old))
                            .values(revoked_at=from_timestamp(now), revoked_reason="replaced"))
@@ -139,50 +132,18 @@ def login(*, phone: str, otp: str, device_id: str, user_agent: str | None, now: 
 
 
 def refresh(*, refresh_token: str, now: int) -> TokenPair:
-    cfg = get_config()
-    token_hash = _hash(refresh_token or "")
-    row = db.session.execute(
-        select(RefreshToken, AuthSession, User).join(AuthSession, RefreshToken.session_id == AuthSession.id)
-        .join(User, AuthSession.user_id == User.id).where(RefreshToken.token_hash == token_hash)
-    ).first()
-    if row is None:
-        raise AppError("REFRESH_TOKEN_INVALID")
-    token, session, user = row
-    when = from_timestamp(now)
-    if session.revoked_at is not None or user.status != "active":
-        raise AppError("REFRESH_TOKEN_INVALID")
-    # Claim the token: exactly one of any concurrent refreshes with it wins this update.
-    claimed = db.session.execute(
-        update(RefreshToken).where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
-        .values(used_at=when)).rowcount
-    if claimed != 1:
-        db.session.rollback()
-        _refuse_reuse(token_hash, session.id, now=now)
-    absolute_end = session.created_at + timedelta(seconds=cfg.REFRESH_TOKEN_ABSOLUTE_TTL)
-    if token.expires_at <= when or absolute_end <= when:
-        commit()
-        raise AppError("REFRESH_TOKEN_INVALID")
-    new_refresh = _new_refresh_token(session.id, now=now)
-    session.last_seen_at = when
-    commit()
-    access, ttl = issue_access_token(user_id=user.id, session_id=session.id, roles=user.roles, now=now,
-                                     holder_id=user.holder_id)
-    return TokenPair(access, new_refresh, ttl)
-
-
-def _refuse_reuse(token_hash: str, session_id: str, *, now: int) -> None:
-    """A refresh token presented again. Within REFRESH_REUSE_GRACE seconds of its rotation it is
-    a client racing or retrying itself (mobile apps do): 409, nothing revoked, and the pair the
-    first request got stays good. Later it is reuse (RFC 9700 section 4.14): the family is revoked."""
-    used_at = db.session.scalar(select(RefreshToken.used_at).where(RefreshToken.token_hash == token_hash))
-    if used_at is not None and now - used_at.timestamp() <= get_config().REFRESH_REUSE_GRACE:
-        raise AppError("REFRESH_IN_PROGRESS")
-    _revoke_sessions([session_id], reason="refresh_reuse", now=now)
-    raise AppError("REFRESH_TOKEN_REUSED")
+    """Rotate a refresh token (api.identity.rotation): a retry within REFRESH_REUSE_GRACE gets the
+    same pair (409 REFRESH_IN_PROGRESS once that pair was rotated too); reuse after it signs the
+    whole session out."""
+    try:
+        return rotation.rotate(refresh_token=refresh_token or "", now=now)
+    except rotation.Reused as reuse:
+        _revoke_sessions([reuse.session_id], reason="refresh_reuse", now=now)
+        raise AppError("REFRESH_TOKEN_REUSED") from None
 
 
 def _revoke_sessions(session_ids: list[str], *, reason: str, now: int) -> None:
-    _deny_sessions(session_ids)
+    _deny_sessions(session_ids, now=now)
     db.session.execute(update(AuthSession).where(AuthSession.id.in_(session_ids), AuthSession.revoked_at.is_(None))
                        .values(revoked_at=from_timestamp(now), revoked_reason=reason))
     commit()

@@ -12,6 +12,19 @@ ACCESS_TYPE = "at+jwt"
 
 
 @dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+    def as_json(self) -> dict:
+        """As TokenPairSchema dumps it, for a ready response."""
+        return {"access_token": self.access_token, "refresh_token": self.refresh_token,
+                "token_type": self.token_type, "expires_in": self.expires_in}
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: the resident, their session and roles, and whom they act for."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from api import hooks
@@ -18,6 +18,8 @@ from api.errors import AppError
 from api.extensions import db
 from api.notifications import preferences
 from api.notifications.models import CATEGORIES, Campaign, InboxMessage, PushOutbox
+from api.prepared import Prepared, connection
+from api.responses import iso
 from api.unit_of_work import after_commit, commit
 
 log = logging.getLogger("ssb.inbox")
@@ -66,7 +68,24 @@ def _content_query():
     ).outerjoin(c, c.id == InboxMessage.campaign_id)
 
 
-def _item(row, english: bool) -> dict:
+# Built and compiled once (issue 14: rebuilding the aliased SELECT cost more than running it),
+# run on a pooled DBAPI connection (api.prepared).
+_PAGE = Prepared(_content_query().where(InboxMessage.user_id == bindparam("user_id")) \
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+_PAGE_BEFORE = Prepared(_content_query().where(InboxMessage.user_id == bindparam("user_id"),
+                                      InboxMessage.id < bindparam("before_id")) \
+    .order_by(InboxMessage.id.desc()).limit(bindparam("limit")))
+_ONE = Prepared(_content_query().where(InboxMessage.id == bindparam("message_id"),
+                                       InboxMessage.user_id == bindparam("user_id")))
+_UNREAD = Prepared(select(func.count()).select_from(InboxMessage).where(
+    InboxMessage.user_id == bindparam("user_id"), InboxMessage.read_at.is_(None)))
+
+
+def _same(value):
+    return value
+
+
+def _item(row, english: bool, when=_same) -> dict:
     has_en = bool(row.title_en and row.body_en)
     use_en = english and has_en
     translations = {"zh-CN": {"title": row.title, "body": row.body}}
@@ -75,32 +94,36 @@ def _item(row, english: bool) -> dict:
     return {"id": row.id, "category": row.category, "title": row.title_en if use_en else row.title,
             "body": row.body_en if use_en else row.body, "lang": "en" if use_en else "zh-CN",
             "translations": translations, "deep_link": row.deep_link, "urgent": bool(row.urgent),
-            "created_at": row.created_at, "read": row.read_at is not None, "read_at": row.read_at}
+            "created_at": when(row.created_at), "read": row.read_at is not None, "read_at": when(row.read_at)}
 
 
-def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False) -> dict:
+def list_inbox(user_id: int, *, before_id: int | None, limit: int, english: bool = False,
+               as_json: bool = False) -> dict:
     """Newest first, keyset by descending id: a page never repeats or skips a message when new
-    ones arrive meanwhile."""
-    query = _content_query().where(InboxMessage.user_id == user_id)
-    if before_id:
-        query = query.where(InboxMessage.id < before_id)
-    rows = db.session.execute(query.order_by(InboxMessage.id.desc()).limit(limit + 1)).all()
+    ones arrive meanwhile. `as_json`: datetimes as InboxPage dumps them, for a ready response."""
+    with connection(read_only=True) as conn:
+        if before_id:
+            rows = conn.all(_PAGE_BEFORE, user_id=user_id, before_id=before_id, limit=limit + 1)
+        else:
+            rows = conn.all(_PAGE, user_id=user_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [_item(r, english) for r in rows], "next_cursor": str(rows[-1].id) if more and rows else None}
+    when = iso if as_json else _same
+    return {"items": [_item(r, english, when) for r in rows],
+            "next_cursor": str(rows[-1].id) if more and rows else None}
 
 
 def get_message(user_id: int, message_id: int, *, english: bool = False) -> dict:
-    row = db.session.execute(_content_query().where(InboxMessage.id == message_id,
-                                                    InboxMessage.user_id == user_id)).first()
+    with connection(read_only=True) as conn:
+        row = conn.one(_ONE, message_id=message_id, user_id=user_id)
     if row is None:
         raise AppError("INBOX_MESSAGE_NOT_FOUND")
     return _item(row, english)
 
 
 def unread_count(user_id: int) -> dict:
-    n = db.session.scalar(select(func.count()).select_from(InboxMessage).where(
-        InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None)))
+    with connection(read_only=True) as conn:
+        n = conn.scalar(_UNREAD, user_id=user_id)
     return {"unread": int(n or 0)}
 
 

@@ -28,6 +28,7 @@ from api.notifications.schemas import (
     ReadAllSchema,
     UnreadCountSchema,
 )
+from api.responses import json_response
 from api.schemas import CursorPageQuery
 
 ID = "int(max=9007199254740991)"   # larger ids cannot exist; they 404 instead of overflowing SQLite
@@ -63,7 +64,8 @@ class Inbox(MethodView):
         mini-program subscription messages, security notices. `title`/`body` follow
         Accept-Language (English where the author gave it); `translations` holds every language."""
         before = int(query["cursor"]) if query["cursor"] else None
-        return inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"], english=_english())
+        return json_response(inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"],
+                                              english=_english(), as_json=True))
 
 
 @inbox_blp.route("/unread-count")
@@ -74,7 +76,7 @@ class UnreadCount(MethodView):
         """How many of my messages are unread
 
         The signed-in resident's badge count; cheap enough to poll."""
-        return inbox.unread_count(g.principal.user_id)
+        return json_response(inbox.unread_count(g.principal.user_id))
 
 
 @inbox_blp.route(f"/<{ID}:message_id>")
