@@ -80,12 +80,12 @@ def sign_compact(claims: dict, *, typ: str, key: SigningKey) -> str:
 # --------------------------------------------------------------------------- issuing
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_\-.:/]*$")
+_PLAIN = re.compile(r"[A-Za-z0-9_\-.:/]*")   # fullmatch: "$" would let a trailing newline through
 
 
 def _json_str(value: str) -> str:
     """A JSON string literal; the common all-plain case skips the json module."""
-    return '"' + value + '"' if _PLAIN.match(value) else json.dumps(value, ensure_ascii=False)
+    return '"' + value + '"' if _PLAIN.fullmatch(value) else json.dumps(value, ensure_ascii=False)
 
 
 def issue_codes(*, ring: KeyRing, issuer: str, holder_id: str, scene: str, now: int, ttl: int,

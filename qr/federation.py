@@ -47,7 +47,7 @@ MAX_KID = 128
 MAX_TRUST_LIST = 512 * 1024
 TRUST_LIST_CLAIMS = ("iss", "iat", "exp", "jti", "self", "peers")
 
-_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k"})
 
 

@@ -30,8 +30,8 @@ MAX_TOKEN_LENGTH = 4096
 MAX_NUMERIC_DATE = 253_402_300_799
 TIME_CLAIMS = ("exp", "nbf", "iat")
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
-_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+\Z")
+_COMPACT = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\Z")
 
 
 class TokenError(Exception):

@@ -5,13 +5,13 @@ import re
 
 from api.errors import AppError
 
-_MAINLAND = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_MAINLAND = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})\Z")
 _REGIONAL = {
-    "852": re.compile(r"^[4-9]\d{7}$"),   # Hong Kong mobiles
-    "853": re.compile(r"^6\d{7}$"),       # Macau mobiles
-    "886": re.compile(r"^9\d{8}$"),       # Taiwan mobiles
+    "852": re.compile(r"^[4-9]\d{7}\Z"),   # Hong Kong mobiles
+    "853": re.compile(r"^6\d{7}\Z"),       # Macau mobiles
+    "886": re.compile(r"^9\d{8}\Z"),       # Taiwan mobiles
 }
-_E164 = re.compile(r"^\+([1-9]\d{6,14})$")
+_E164 = re.compile(r"^\+([1-9]\d{6,14})\Z")
 
 
 def normalise_phone(raw: str) -> str:

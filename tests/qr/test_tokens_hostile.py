@@ -84,3 +84,10 @@ def test_json_limits_accept_ordinary_documents():
     assert loads('{"phone": "13800138000", "n": -12, "f": 1.5, "s": "[[[{{{", "deep": [[[[1]]]]}') == {
         "phone": "13800138000", "n": -12, "f": 1.5, "s": "[[[{{{", "deep": [[[[1]]]]}
     assert loads(b'{"id": 9223372036854775807}') == {"id": 9223372036854775807}
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", " "])
+def test_a_token_with_trailing_whitespace_is_malformed(suffix):
+    # `$` in a regular expression also matches before a final newline: the parser must not.
+    token = sign_with_key(GOOD, typ=TYP, key=KEY)
+    assert _refusal(token + suffix) != ""
