@@ -102,7 +102,12 @@ class Connection:
     def __init__(self, engine) -> None:
         self._dialect = engine.dialect
         self._listeners = engine.dispatch.before_cursor_execute
-        self._raw = engine.raw_connection()
+        dbapi_error = engine.dialect.loaded_dbapi.Error
+        try:
+            self._raw = engine.raw_connection()
+        except dbapi_error as exc:    # the pool's connect (or its pre-ping's reconnect) failed
+            raise DBAPIError.instance(None, None, exc, dbapi_error, connection_invalidated=True,
+                                      dialect=engine.dialect) from exc
 
     def _execute(self, prepared: Prepared, values: dict):
         plan = prepared.plan(self._dialect)

@@ -117,3 +117,24 @@ def test_values_the_database_refuses_in_paths_are_client_errors(client, login):
     for path in ["/v1/auth/sessions/%00", "/v1/inbox/99999999999999999999999"]:
         r = client.delete(path, headers=headers) if "sessions" in path else client.get(path, headers=headers)
         assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+def test_readyz_and_requests_name_a_database_that_cannot_be_reached(base_config, tmp_path, login):
+    """A database that refuses us (here a SQLite file that cannot be opened; on PostgreSQL a
+    stopped server) is a 503 envelope on every route, the hot ones included, and readiness says
+    which store it is."""
+    import dataclasses
+
+    from wsgi import create_app
+    unreachable = f"sqlite:///{tmp_path}/no-such-dir/ssb.db" if base_config.DATABASE_URL.startswith("sqlite") \
+        else "postgresql+psycopg://ssb:ssb@127.0.0.1:1/ssb"
+    tokens = login()
+    dead = create_app(dataclasses.replace(base_config, DATABASE_URL=unreachable))
+    client = dead.test_client()
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json["checks"]["database"].startswith("unreachable") and r.json["checks"]["redis"] == "ok"
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for response in (client.get("/v1/me", headers=auth), client.get("/v1/inbox/unread-count", headers=auth),
+                     client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})):
+        _is_envelope(response, 503, "DATABASE_UNAVAILABLE")

@@ -15,11 +15,13 @@ from tests.conftest import bearer
 
 
 def lose_redis(app) -> None:
-    """What the app sees of a Redis that restarted empty: every key gone, every connection dropped."""
+    """What the app sees of a Redis that restarted empty: every key gone, every connection dropped
+    (the process's subscriptions too: its copy of the deny-list reloads from the empty set)."""
     with app.app_context():
         from api.extensions import get_redis
         redis = get_redis()
         redis.flushdb()
+        redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
         redis.connection_pool.disconnect()
 
 
@@ -36,10 +38,10 @@ def test_a_signed_out_session_stays_out_when_redis_loses_its_deny_list(app, clie
     # Re-derived once for everyone: the deny key is back in Redis.
     with app.app_context():
         from api.extensions import get_redis
-        from api.identity.sessions import deny_key
+        from api.identity.revocations import denied_in_redis
         from api.identity.tokens import decode_access_token
         sid = decode_access_token(signed_out["access_token"], now=int(time.time())).session_id
-        assert get_redis().exists(deny_key(sid))
+        assert denied_in_redis(get_redis(), sid, int(time.time()))
 
 
 def test_a_remote_sign_out_survives_the_loss_too(app, client, login):

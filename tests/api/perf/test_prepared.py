@@ -50,3 +50,17 @@ def test_a_read_only_connection_goes_back_to_the_pool_transactional(app):
             driver = conn._raw.driver_connection
             assert conn.all(_BY_USER, user_id=0) == []
         assert getattr(driver, "autocommit", False) is False
+
+
+def test_database_errors_surface_as_core_raises_them(app):
+    """So the app's handlers answer them as for any statement (e.g. 503 DATABASE_UNAVAILABLE),
+    never a 500 from a raw driver exception."""
+    import pytest
+    from sqlalchemy import column, table
+    from sqlalchemy.exc import DBAPIError
+
+    missing = Prepared(select(column("x")).select_from(table("no_such_table")).where(column("x") == bindparam("x")))
+    with app.app_context():
+        with pytest.raises(DBAPIError) as raised, connection() as conn:
+            conn.all(missing, x=1)
+    assert "no_such_table" in str(raised.value.orig)
