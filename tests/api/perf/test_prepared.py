@@ -60,7 +60,6 @@ def test_database_errors_surface_as_core_raises_them(app):
     from sqlalchemy.exc import DBAPIError
 
     missing = Prepared(select(column("x")).select_from(table("no_such_table")).where(column("x") == bindparam("x")))
-    with app.app_context():
-        with pytest.raises(DBAPIError) as raised, connection() as conn:
-            conn.all(missing, x=1)
+    with app.app_context(), pytest.raises(DBAPIError) as raised, connection() as conn:
+        conn.all(missing, x=1)
     assert "no_such_table" in str(raised.value.orig)
