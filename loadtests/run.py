@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from loadtests import stack
+from loadtests import cpu, stack
 
 RESULTS = stack.ROOT / "loadtests" / "results"
 
@@ -96,6 +96,15 @@ class Deployment:
         self.procs.append(self.worker)
         return self.worker
 
+    def cpu_roots(self) -> dict[str, int]:
+        """The process trees whose CPU time a run accounts for (loadtests.cpu)."""
+        roots = {"api": self.api.pid, "job worker": self.worker.pid}
+        if self.redis and self.redis.proc:
+            roots["redis"] = self.redis.proc.pid
+        if self.pg and self.pg.proc:
+            roots["postgresql"] = self.pg.proc.pid
+        return roots
+
     def stop(self) -> None:
         for p in reversed(self.procs):
             stack.stop_group(p)
@@ -106,6 +115,17 @@ class Deployment:
         if self.embedded:
             from api import embedded_redis
             embedded_redis.stop(self.embedded)
+
+
+def _report_cpu(usage: dict, prefix: Path) -> None:
+    """CPU per part and per request (loadtests.cpu), printed and written to PREFIX_cpu.json."""
+    Path(f"{prefix}_cpu.json").write_text(json.dumps(usage, indent=2))
+    for name, part in usage["parts"].items():
+        print(f"cpu {name}: {part['cpu_s']} s, {part['cores']} cores, {part['ms_per_request']} ms/request")
+    api = usage["parts"].get("api", {}).get("ms_per_request")
+    if api:
+        print(f"projection: a dedicated 2-core instance serves ~{cpu.projected_rps(api):,.0f} requests/s "
+              f"at full use of its cores ({cpu.projected_rps(api, utilisation=0.6):,.0f} at 60 %)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,8 +163,11 @@ def main(argv=None) -> int:
         print(f"seed: {time.perf_counter() - t0:.1f}s", flush=True)
         extra = {"SSB_SEED_DIR": str(workdir / "seed"), "SSB_SMS_FILE": str(workdir / "sms.jsonl"),
                  "SSB_SHAPE_USERS": str(a.users), "SSB_SHAPE_SECONDS": str(a.seconds)}
+        roots = dep.cpu_roots()
+        before = cpu.snapshot(roots)
         stack.locust(dep.env, dep.host, prefix, seconds=a.seconds, users=a.users, spawn_rate=a.spawn_rate,
                      shape=a.shape, extra_env=extra)
+        after = cpu.snapshot(roots)
     finally:
         dep.stop()
         if not a.keep:
@@ -157,6 +180,7 @@ def main(argv=None) -> int:
         return 1
     agg = aggregated(stats)
     print(json.dumps(agg))
+    _report_cpu(cpu.usage(before, after, requests=int(agg.get("requests") or 0)), prefix)
     print(f"CSV: {prefix}_stats.csv, {prefix}_stats_history.csv, {prefix}_failures.csv; HTML: {prefix}_report.html")
     problems = check(stats, max_failure_ratio=a.max_failure_ratio, max_p95_ms=a.max_p95_ms)
     for p in problems:
