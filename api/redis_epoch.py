@@ -109,12 +109,15 @@ class EpochWatch:
         with self.lock:
             self.stale = False   # a connection dialled from here on flags the next call again
             try:
-                self.epoch = self._check(redis, now)
+                checked = self._check(redis, now)
             except Exception:
                 self.stale = True
                 raise
+            # Only this call verified the servers; later calls get the epoch without the flag
+            # (re-reading every miss would cost a round trip per request).
+            self.epoch = Epoch(since=checked.since)
             self.next_check = time.monotonic() + CHECK_INTERVAL
-            return self.epoch
+            return checked
 
     def _check(self, redis, now: int) -> Epoch:
         fp = fingerprint(redis)

@@ -14,6 +14,8 @@ import threading
 import time
 from datetime import date
 
+from flask import current_app
+
 from api import hooks, redis_epoch
 from api.access.records import record_access_now
 from api.codes import holder_cache, venues
@@ -185,15 +187,27 @@ def _claim_code(redis, key: str, *, scene: str, venue_id: str, until: int) -> st
         if not redis.set(key, venue_id, nx=True, exat=until):
             raise AppError("CODE_REPLAYED")
         return key
-    pipe = redis.pipeline(transaction=False)
-    pipe.set(key, venue_id, nx=True, exat=until)
-    pipe.get(key)
-    first, bound = pipe.execute()
-    if first:
+    bound = _bind_script(redis)(keys=[key], args=[venue_id, until])   # one command, first scan or not
+    if bound == 1:
         return key
     if bound is not None and bound.decode() != venue_id:
         raise AppError("CODE_REPLAYED")
     return None
+
+
+# KEYS: the code's key. ARGV: venue, expiry (unix s). 1 if this scan bound it, else the venue it is bound to.
+_BIND = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EXAT', ARGV[2]) then return 1 end
+return redis.call('GET', KEYS[1])
+"""
+
+
+def _bind_script(redis):
+    """redis-py's Script (EVALSHA, loading it again after a Redis restart), one per app."""
+    script = current_app.extensions.get("ssb.code_bind_script")
+    if script is None or script.registered_client is not redis:
+        script = current_app.extensions["ssb.code_bind_script"] = redis.register_script(_BIND)
+    return script
 
 
 def usable_before_replay_keys_were_lost(claims: dict) -> bool:

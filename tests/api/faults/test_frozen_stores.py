@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from api import broadcast
 from tests.conftest import bearer
 from tests.fakes.freezing_proxy import proxied_app
 
@@ -56,6 +57,12 @@ def test_frozen_redis_gives_a_bounded_503_and_recovers(proxied, login):
     assert client.get("/v1/me", headers=auth).status_code == 200
 
     proxies["redis"].freeze()
+    r, waited = _timed(lambda: client.post("/v1/auth/otp", json={"phone": "13800138001"}))
+    _envelope(r, 503, "REDIS_UNAVAILABLE")
+    assert waited < CLIENT_PATIENCE
+    # /v1/me reads the process's copy of the deny-list, trusted while its subscription answers
+    # pings (api.broadcast.MAX_STALENESS); once it has not, the check asks Redis: 503.
+    time.sleep(broadcast.MAX_STALENESS)
     r, waited = _timed(lambda: client.get("/v1/me", headers=auth))
     _envelope(r, 503, "REDIS_UNAVAILABLE")
     assert waited < CLIENT_PATIENCE

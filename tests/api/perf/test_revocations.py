@@ -100,3 +100,27 @@ def test_denial_expires_with_the_access_tokens(app):
         revocations.deny(get_redis(), ["short"], expires_at=now + 5, now=now)
     assert view.is_denied("short", now)
     assert not view.is_denied("short", now + 6)
+
+
+def test_a_signed_in_resident_costs_no_deny_list_look_up_in_redis(app, client, login):
+    """The hot routes' revocation check reads the process's copy: in steady state no request
+    asks Redis (a ZSCORE per request was the largest single cost on /v1/me)."""
+    auth = bearer(login())
+    assert client.get("/v1/me", headers=auth).status_code == 200     # the copy subscribes and loads
+    with app.app_context():
+        from api.identity.sessions import revocation_view
+        deadline = time.monotonic() + 3     # an earlier test may have killed the subscription:
+        while not revocation_view().is_current() and time.monotonic() < deadline:   # resubscribes within 1 s
+            time.sleep(0.1)
+    # (a new connection makes the next request re-verify Redis's epoch: one look-up, once)
+    assert client.get("/v1/me", headers=auth).status_code == 200
+
+    def zscores() -> int:
+        with app.app_context():
+            from api.extensions import get_redis
+            return int(get_redis().info("commandstats").get("cmdstat_zscore", {}).get("calls", 0))
+
+    before = zscores()
+    for _ in range(20):
+        assert client.get("/v1/me", headers=auth).status_code == 200
+    assert zscores() == before
