@@ -182,7 +182,8 @@ def _engine_options(cfg: Config) -> dict:
                         f"-c lock_timeout={cfg.DB_LOCK_TIMEOUT_MS}",
                         f"-c idle_in_transaction_session_timeout={cfg.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
                         "-c client_connection_check_interval=2000"])
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, "pool_timeout": cfg.DB_POOL_TIMEOUT,
+    # Pooled connections are pinged only after sitting idle (api/db_ping.py), not at every checkout.
+    return {"pool_pre_ping": False, "pool_size": 5, "max_overflow": 10, "pool_timeout": cfg.DB_POOL_TIMEOUT,
             "connect_args": {"connect_timeout": cfg.DB_CONNECT_TIMEOUT, "options": options,
                              "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3,
                              "keepalives_count": 3, "tcp_user_timeout": 10_000},

@@ -106,3 +106,7 @@ def publish_invalidation(redis, namespace: str, keys) -> None:
     keys = [k for k in keys if k]
     if keys:
         redis.eval(PUBLISH_SCRIPT, 1, GEN_KEY, CHANNEL, namespace + "|" + "\x1f".join(keys))
+        cache = invalidation_view().caches.get(namespace)
+        if cache is not None:       # this process at once, not only when its message arrives
+            for key in keys:
+                cache.evict(key)

@@ -165,12 +165,13 @@ class Connection:
 
 
 @contextlib.contextmanager
-def connection(*, read_only: bool = False) -> Iterator[Connection]:
-    """`read_only`: statements run in autocommit where the driver has it (psycopg), so a read
-    costs one round trip instead of three (BEGIN implied, the query, ROLLBACK at return)."""
+def connection(*, read_only: bool = False, autocommit: bool = False) -> Iterator[Connection]:
+    """`read_only` or `autocommit`: each statement commits by itself where the driver has the
+    mode (psycopg), so a read costs one round trip instead of three (BEGIN implied, the query,
+    ROLLBACK at return), and a write that is one statement needs no separate COMMIT."""
     conn = Connection(db.engine)
     driver = conn._raw.driver_connection
-    autocommit = read_only and isinstance(getattr(driver, "autocommit", None), bool)
+    autocommit = (read_only or autocommit) and isinstance(getattr(driver, "autocommit", None), bool)
     if autocommit:
         driver.autocommit = True
     try:

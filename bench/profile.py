@@ -70,9 +70,13 @@ class Route:
 def build_app(workdir: Path):
     from api.config import Config
     from wsgi import create_app
+    # BENCH_DATABASE_URL / BENCH_REDIS_URL (as for `python -m bench`): PostgreSQL and redis-server
+    # instead of SQLite and the embedded Redis; use an empty database, it is migrated here.
+    stores = {k: v for k, v in (("DATABASE_URL", os.environ.get("BENCH_DATABASE_URL")),
+                                ("REDIS_URL", os.environ.get("BENCH_REDIS_URL"))) if v}
     cfg = Config(INSTANCE_DIR=str(workdir), SECRET_KEY="profile", SMS_BACKEND=f"file:{workdir / 'sms.jsonl'}",
                  DATA_KEY=base64.b64encode(os.urandom(32)).decode(), RATELIMIT_ENABLED=False,
-                 LOG_LEVEL="WARNING").finalised()
+                 LOG_LEVEL="WARNING", **stores).finalised()
     import subprocess
 
     from bench.__main__ import BIN

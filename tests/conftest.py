@@ -95,6 +95,11 @@ def app(session_app):
         with db.engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+        # The process's copies of Redis and database rows (api.localcache) go with them: a new
+        # test's user 1 is not the previous test's.
+        view = session_app.extensions.get("ssb.invalidations")
+        for cache in (view.caches.values() if view is not None else ()):
+            cache.clear()
     yield session_app
     with session_app.app_context():
         db.session.remove()

@@ -20,11 +20,11 @@ from datetime import timedelta
 import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from api.db import from_timestamp
+from api.db import UTCDateTime, from_timestamp
 from api.errors import AppError
-from api.extensions import get_config
+from api.extensions import db, get_config
 from api.identity.models import AuthSession, RefreshToken, User
 from api.identity.tokens import TokenPair, issue_access_token
 from api.prepared import Prepared, connection
@@ -44,6 +44,19 @@ _INSERT = Prepared(_rt.insert().values(token_hash=bindparam("b_hash"), session_i
                                        issued_at=bindparam("b_when"), expires_at=bindparam("b_expires")))
 _TOUCH = Prepared(update(_session).where(_session.c.id == bindparam("b_session"))
                   .values(last_seen_at=bindparam("b_when")))
+# PostgreSQL: claim, successor and touch as one statement (data-modifying CTEs), run in
+# autocommit: one round trip and one commit instead of BEGIN, three statements and COMMIT.
+_claimed = update(_rt).where(_rt.c.token_hash == bindparam("b_hash"), _rt.c.used_at.is_(None)) \
+    .values(used_at=bindparam("b_when"), successor_sealed=bindparam("b_sealed")) \
+    .returning(_rt.c.session_id).cte("claimed")
+_successor = insert(_rt).from_select(
+    ["token_hash", "session_id", "issued_at", "expires_at"],
+    select(bindparam("n_hash", type_=_rt.c.token_hash.type), _claimed.c.session_id,
+           bindparam("n_when", type_=UTCDateTime()), bindparam("n_expires", type_=UTCDateTime()))) \
+    .returning(_rt.c.token_hash).cte("successor")
+_touched = update(_session).where(_session.c.id.in_(select(_claimed.c.session_id))) \
+    .values(last_seen_at=bindparam("t_when")).returning(_session.c.id).cte("touched")
+_ROTATE_IN_ONE = Prepared(select(func.count()).select_from(_claimed).add_cte(_successor, _touched))
 _USED = Prepared(select(_rt.c.used_at, _rt.c.successor_sealed).where(_rt.c.token_hash == bindparam("token_hash")))
 
 
@@ -67,7 +80,8 @@ def rotate(*, refresh_token: str, now: int) -> TokenPair:
     cfg = get_config()
     presented = token_hash(refresh_token)
     when = from_timestamp(now)
-    with connection() as conn:
+    in_one = db.engine.dialect.name == "postgresql"
+    with connection(autocommit=in_one) as conn:
         row = conn.one(_READ, token_hash=presented)
         if row is None or row.revoked_at is not None or row.status != "active":
             raise AppError("REFRESH_TOKEN_INVALID")
@@ -79,19 +93,32 @@ def rotate(*, refresh_token: str, now: int) -> TokenPair:
                                              now=now, holder_id=row.holder_id)
             pair = TokenPair(access, new_refresh_token(), ttl)
         sealed = seal(refresh_token, pair) if pair else None
-        claimed = conn.run(_CLAIM, b_hash=presented, b_when=when, b_sealed=sealed) == 1
-        if claimed and pair is not None:
-            conn.run(_INSERT, b_hash=token_hash(pair.refresh_token), b_session=row.session_id, b_when=when,
-                     b_expires=from_timestamp(now + cfg.REFRESH_TOKEN_IDLE_TTL))
-            conn.run(_TOUCH, b_session=row.session_id, b_when=when)
-            conn.commit()
-        elif claimed:        # expired: claimed so it can never be used again, and refused
-            conn.commit()
-        else:                # rotated already (before we read, or by a concurrent refresh that won)
+        if pair is not None and in_one:
+            claimed = conn.scalar(_ROTATE_IN_ONE, b_hash=presented, b_when=when, b_sealed=sealed,
+                                  n_hash=token_hash(pair.refresh_token), n_when=when,
+                                  n_expires=from_timestamp(now + cfg.REFRESH_TOKEN_IDLE_TTL), t_when=when) == 1
+        else:
+            claimed = _claim_in_steps(conn, presented, row.session_id, pair, sealed, when=when, now=now)
+        if not claimed:      # rotated already (before we read, or by a concurrent refresh that won)
             pair = _repeat(conn, refresh_token, presented, row.session_id, now=now, grace=cfg.REFRESH_REUSE_GRACE)
     if pair is None:
         raise AppError("REFRESH_TOKEN_INVALID")
     return pair
+
+
+def _claim_in_steps(conn, presented: str, session_id: str, pair: TokenPair | None, sealed: bytes | None, *,
+                    when, now: int) -> bool:
+    """Claim the token and, with a successor pair, insert it and touch the session: one
+    transaction. Without one (the token expired) it is only claimed, so it can never be used
+    again, and refused."""
+    if conn.run(_CLAIM, b_hash=presented, b_when=when, b_sealed=sealed) != 1:
+        return False
+    if pair is not None:
+        conn.run(_INSERT, b_hash=token_hash(pair.refresh_token), b_session=session_id, b_when=when,
+                 b_expires=from_timestamp(now + get_config().REFRESH_TOKEN_IDLE_TTL))
+        conn.run(_TOUCH, b_session=session_id, b_when=when)
+    conn.commit()
+    return True
 
 
 def _repeat(conn, refresh_token: str, presented: str, session_id: str, *, now: int, grace: int) -> TokenPair:

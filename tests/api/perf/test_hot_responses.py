@@ -106,3 +106,33 @@ def test_refresh_bytes_match_token_pair_schema(client, login):
                                 TokenPairSchema)
     assert body["token_type"] == "Bearer"
     assert _documented_schema(client, "/v1/auth/refresh", "post") == "TokenPair"
+
+
+def test_remembered_query_parses_answer_exactly_as_a_fresh_parse(client, login):
+    """Query strings are parsed once per schema and remembered (api.extensions.StrictParser):
+    a repeat gets the same answer, an invalid one is still refused every time, and the view's
+    copy is its own."""
+    auth = bearer(login())
+    for _ in range(3):
+        r = client.get("/v1/codes/suishen?scene=general&count=2", headers=auth)
+        assert r.status_code == 200 and len(r.json["codes"]) == 2
+    for _ in range(2):
+        r = client.get("/v1/codes/suishen?scene=general&count=11", headers=auth)
+        assert r.status_code == 422 and r.json["error"] == "VALIDATION_ERROR"
+        r = client.get("/v1/codes/suishen?scene=general&bogus=1", headers=auth)
+        assert r.status_code == 422
+    assert len(client.get("/v1/codes/suishen?scene=general", headers=auth).json["codes"]) == 1
+    assert client.get("/v1/inbox?limit=5", headers=auth).status_code == 200
+    assert client.get("/v1/inbox?limit=500", headers=auth).status_code == 422
+
+
+def test_the_query_memo_is_bounded():
+    import marshmallow as ma
+
+    from api.extensions import _query_memo
+
+    schema = ma.Schema()
+    memo = _query_memo(schema, 4)
+    for i in range(4):
+        memo[(str(i).encode(), None)] = {}
+    assert len(_query_memo(schema, 4)) == 0, "emptied when full"
