@@ -65,7 +65,7 @@ class Inbox(MethodView):
         Accept-Language (English where the author gave it); `translations` holds every language."""
         before = int(query["cursor"]) if query["cursor"] else None
         return json_response(inbox.list_inbox(g.principal.user_id, before_id=before, limit=query["limit"],
-                                              english=_english(), as_json=True))
+                                              english=_english()))
 
 
 @inbox_blp.route("/unread-count")
