@@ -41,7 +41,13 @@ DEPENDENT_OF_PRESENTATION = "dependent_of_presentation"   # (guardian_user_id: i
 # issuer registration asks). A frozenset of codes.
 PROOF_TYPES = "proof_types"                         # ()
 
-ANSWERS = frozenset({DEPENDENT_FOR_CALLER, DEPENDENT_OF_CODE, DEPENDENT_OF_PRESENTATION, PROOF_TYPES})
+# The venue a staff member checks a licence for (api.codes answers; licences' presentation check
+# asks). The venue's row (`id`, `public_id`, `name`, `district`), or AppError VENUE_NOT_FOUND /
+# NOT_STAFF_OF_VENUE.
+VENUE_SERVED_BY = "venue_served_by"                 # (venue_public_id: str, user_id: int)
+
+ANSWERS = frozenset({DEPENDENT_FOR_CALLER, DEPENDENT_OF_CODE, DEPENDENT_OF_PRESENTATION, PROOF_TYPES,
+                     VENUE_SERVED_BY})
 
 
 def answer(app, name: str, handler: Callable) -> None:

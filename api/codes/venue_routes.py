@@ -3,6 +3,7 @@ disabling accounts (which revokes their codes)."""
 from flask import g
 from flask.views import MethodView
 
+from api import hooks
 from api.codes import venues
 from api.codes.venue_schemas import (
     CheckinRequest,
@@ -22,6 +23,12 @@ from api.extensions import Blueprint, now
 from api.identity.phones import normalise_phone
 
 blp = Blueprint("venues", __name__, description="Venues, staff, place codes and check-ins")
+
+
+@blp.record_once
+def _answer_venue_served_by(state):
+    """Licences' presentation check asks whether a staff member serves a venue (it sits below us)."""
+    hooks.answer(state.app, hooks.VENUE_SERVED_BY, venues.venue_served_by)
 
 
 

@@ -119,15 +119,13 @@ def _used_key(jti: str) -> str:
 def _verifier(principal, venue_id: str | None) -> tuple[dict, int | None]:
     """(the accessor recorded in the holder's log, the venue's row id): staff of the named venue,
     or, with no venue, an inspector holding the global `staff` role (read from the account)."""
-    from api.codes.venues import venue_served_by
-
     staff = db.session.get(User, principal.user_id)
     masked = mask_phone(staff.phone) if staff else "****"
     if venue_id is None:
         if staff is None or "staff" not in (staff.roles or ()):
             raise AppError("ROLE_REQUIRED", detail="staff")
         return {"type": "staff", "staff": masked}, None
-    venue = venue_served_by(venue_id, principal.user_id)
+    venue = hooks.ask(hooks.VENUE_SERVED_BY, venue_id, principal.user_id)   # api.codes sits above us
     return {"type": "venue_staff", "staff": masked, "venue_id": venue.public_id, "venue_name": venue.name,
             "district": venue.district}, venue.id
 
