@@ -237,11 +237,7 @@ def collect_changes(session):
     bidxs.discard(None)
     if not (holders or bidxs):
         return None
-    return lambda: _evict(holders, bidxs)
-
-
-def _evict(holders: set, bidxs: set) -> None:
-    evict(holders, bidxs)
+    return lambda: evict(holders, bidxs)
 
 
 def evict(holders, bidxs=()) -> None:

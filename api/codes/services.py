@@ -279,6 +279,8 @@ def verify(*, principal: Principal, payload: str, venue_id: str, now: int) -> di
         raise AppError(refusal)
     burned = _claim_code(redis, replay_key(info.holder_id, claims["jti"]), scene=scene, venue_id=venue["id"],
                          until=int(claims["exp"]) + get_config().CLOCK_SKEW + 1)
+    # After the claim, not before: its command is what reconnects to a restarted Redis, and so
+    # what makes the epoch check below notice the loss; a refused code also stays burned.
     if scene in SINGLE_USE_SCENES and usable_before_replay_keys_were_lost(claims):
         raise AppError("CODE_REFRESH_REQUIRED")
     try:

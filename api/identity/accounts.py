@@ -12,7 +12,6 @@ from api.identity.population import RegistryUnavailable
 from api.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from api.prepared import Prepared, connection
 from api.ratelimits import enforce
-from api.responses import iso
 from api.unit_of_work import commit
 
 
@@ -55,13 +54,6 @@ def profile(user_id: int) -> dict:
             "verified_at": user.real_name_verified_at,
         },
     }
-
-
-def profile_json(profile: dict) -> dict:
-    """`profile()` as ProfileSchema dumps it (datetimes as ISO 8601), for a ready response."""
-    real_name = profile["real_name"]
-    return {**profile, "created_at": iso(profile["created_at"]),
-            "real_name": {**real_name, "verified_at": iso(real_name["verified_at"])}}
 
 
 def verify_real_name(user_id: int, *, name: str, id_type: str, id_number: str, now: int, registry) -> dict:

@@ -21,7 +21,7 @@ class Me(MethodView):
 
         The signed-in caller's own account: masked phone, roles, and the real-name status (masked
         name and identity number once verified). Never anyone else's."""
-        return json_response(accounts.profile_json(accounts.profile(g.principal.user_id)))
+        return json_response(accounts.profile(g.principal.user_id))
 
 
 @blp.route("/real-name")

@@ -1,7 +1,6 @@
 """Login, refresh-token rotation with family reuse detection, logout and remote sign-out."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from flask import current_app
@@ -17,10 +16,6 @@ from api.identity import revocations, rotation
 from api.identity.models import AuthSession, RefreshToken, User
 from api.identity.tokens import Principal, TokenPair, issue_access_token
 from api.unit_of_work import commit
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def revocation_view() -> revocations.RevocationView:
@@ -96,9 +91,10 @@ def get_or_create_user(phone: str, *, now: int) -> User:
 
 
 def _new_refresh_token(session_id: str, *, now: int) -> str:
-    token = "rt_" + secrets.token_urlsafe(32)
+    token = rotation.new_refresh_token()
     idle = get_config().REFRESH_TOKEN_IDLE_TTL
-    db.session.add(RefreshToken(token_hash=_hash(token), session_id=session_id, issued_at=from_timestamp(now),
+    db.session.add(RefreshToken(token_hash=rotation.token_hash(token), session_id=session_id,
+                                issued_at=from_timestamp(now),
                                 expires_at=from_timestamp(now + idle)))
     return token
 
